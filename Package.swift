@@ -1,0 +1,73 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Our own targets treat warnings as errors; dependencies build with their defaults.
+let strictSettings: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
+
+let package = Package(
+    name: "CycleRunner",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cycle-runner", targets: ["CycleRunner"]),
+        .library(name: "Invoicing", targets: ["Invoicing"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2",
+            path: "Sources/CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .target(
+            name: "Invoicing",
+            dependencies: ["CLibXML2"],
+            path: "Sources/Invoicing",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CycleRunnerCore",
+            dependencies: [
+                "Invoicing",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/CycleRunner",
+            exclude: ["Main"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "CycleRunner",
+            dependencies: [
+                "CycleRunnerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/CycleRunner/Main",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CycleRunnerTests",
+            dependencies: [
+                "CycleRunnerCore",
+                "Invoicing",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            path: "Tests/CycleRunnerTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "InvoicingTests",
+            dependencies: [
+                "Invoicing",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            path: "Tests/InvoicingTests",
+            swiftSettings: strictSettings
+        ),
+    ]
+)

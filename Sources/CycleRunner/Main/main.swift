@@ -1,0 +1,2 @@
+import CycleRunnerCore
+print("placeholder")

@@ -1,0 +1,225 @@
+/// The documents the close issues: the data model that the ledger stores and every
+/// renderer (UBL XML, CSV exports, journal, statements) reads. Everything a rendering needs
+/// is inside the document, the seller and buyer as they stood at issue, so a rerun renders
+/// the same bytes even after plans.yaml or orgs.csv changed.
+
+public enum DocumentKind: String, Codable, Sendable, Comparable {
+    case invoice
+    case creditNote = "credit_note"
+
+    public static func < (lhs: DocumentKind, rhs: DocumentKind) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// What caused a document; also the order of documents issued at one instant for one org.
+public enum DocumentSource: String, Codable, Sendable, Comparable {
+    case renewal
+    case topUp = "top_up"
+    case refund
+
+    var rank: Int {
+        switch self {
+        case .renewal: 0
+        case .topUp: 1
+        case .refund: 2
+        }
+    }
+
+    public static func < (lhs: DocumentSource, rhs: DocumentSource) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// The revenue kind of a line: it decides the journal account.
+public enum LineKind: String, Codable, Sendable, CaseIterable {
+    case subscription
+    case proration
+    case overage
+    case pack
+}
+
+/// A postal and electronic identity of the seller or the buyer.
+public struct Party: Codable, Sendable, Hashable {
+    public var name: String
+    public var street: String
+    public var city: String
+    public var postalCode: String
+    /// ISO 3166-1 alpha-2.
+    public var countryCode: String
+    public var vatId: String?
+    /// `scheme:id`, for example `0088:5060000000009` (BT-34 / BT-49).
+    public var endpointId: String?
+
+    public init(
+        name: String, street: String, city: String, postalCode: String, countryCode: String,
+        vatId: String? = nil, endpointId: String? = nil
+    ) {
+        self.name = name
+        self.street = street
+        self.city = city
+        self.postalCode = postalCode
+        self.countryCode = countryCode
+        self.vatId = vatId
+        self.endpointId = endpointId
+    }
+}
+
+/// A UNCL5305 VAT category with its rate in hundredths of a percent (20 % → 2000).
+public struct TaxTreatment: Codable, Sendable, Hashable {
+    public var categoryCode: String
+    public var rateHundredths: Int64
+
+    public init(categoryCode: String, rateHundredths: Int64) {
+        self.categoryCode = categoryCode
+        self.rateHundredths = rateHundredths
+    }
+
+    /// The categories of UNCL5305 that the product supports.
+    public static let knownCategories: Set<String> = ["S", "Z", "E", "AE", "K", "G", "O"]
+
+    /// The rate as a decimal string (`20.00`, `7.50`).
+    public var rateText: String { DecimalText.format(rateHundredths, scale: 2) }
+}
+
+public struct DocumentLine: Codable, Sendable, Hashable {
+    public var kind: LineKind
+    /// Item name (BT-153).
+    public var itemName: String
+    /// Line note, for example the period or the plans of a proration.
+    public var note: String?
+    public var quantity: Int64
+    /// Net price per unit, scaled by 10^(exponent + UnitPrice.extraDigits).
+    public var unitPrice: UnitPrice
+    /// Net line amount in minor units: round(quantity × unit price).
+    public var amountMinor: Int64
+    public var periodStart: CivilDate?
+    public var periodEnd: CivilDate?
+
+    public init(
+        kind: LineKind, itemName: String, note: String? = nil, quantity: Int64, unitPrice: UnitPrice,
+        amountMinor: Int64, periodStart: CivilDate? = nil, periodEnd: CivilDate? = nil
+    ) {
+        self.kind = kind
+        self.itemName = itemName
+        self.note = note
+        self.quantity = quantity
+        self.unitPrice = unitPrice
+        self.amountMinor = amountMinor
+        self.periodStart = periodStart
+        self.periodEnd = periodEnd
+    }
+
+    /// A line of quantity one whose unit price is the amount itself.
+    public static func single(
+        kind: LineKind, itemName: String, note: String? = nil, amountMinor: Int64,
+        periodStart: CivilDate? = nil, periodEnd: CivilDate? = nil
+    ) -> DocumentLine {
+        DocumentLine(
+            kind: kind, itemName: itemName, note: note, quantity: 1,
+            unitPrice: UnitPrice(
+                scaledAmount: amountMinor * Arithmetic.powerOfTen(UnitPrice.extraDigits)),
+            amountMinor: amountMinor, periodStart: periodStart, periodEnd: periodEnd)
+    }
+}
+
+/// Payment details of the seller, copied from plans.yaml's issuer at issue.
+public struct PaymentDetails: Codable, Sendable, Hashable {
+    public var iban: String?
+    public var paymentTermsDays: Int
+
+    public init(iban: String?, paymentTermsDays: Int) {
+        self.iban = iban
+        self.paymentTermsDays = paymentTermsDays
+    }
+}
+
+/// An invoice or credit note, numbered or (in what-if replays) a draft.
+public struct Document: Codable, Sendable, Hashable {
+    /// `INV-2026-000001`; empty until the close numbers it.
+    public var number: String
+    public var kind: DocumentKind
+    public var source: DocumentSource
+    /// The id of what caused it: `renewal:<period start>`, a purchase id, a refund id.
+    public var sourceId: String
+    public var orgId: String
+    /// The instant that orders documents for numbering (§6.8).
+    public var issueInstant: Instant
+    public var issueDate: CivilDate
+    public var dueDate: CivilDate
+    public var currencyCode: String
+    public var seller: Party
+    public var buyer: Party
+    public var buyerReference: String?
+    public var payment: PaymentDetails
+    public var tax: TaxTreatment
+    public var lines: [DocumentLine]
+    /// The billing period of a renewal invoice (BG-14).
+    public var periodStart: CivilDate?
+    public var periodEnd: CivilDate?
+    /// The number of the invoice a credit note corrects (BT-25).
+    public var referencedNumber: String?
+    /// Marks a what-if document that must never be taken for a real one.
+    public var isDraft: Bool
+
+    public init(
+        number: String = "", kind: DocumentKind, source: DocumentSource, sourceId: String, orgId: String,
+        issueInstant: Instant, issueDate: CivilDate, dueDate: CivilDate, currencyCode: String,
+        seller: Party, buyer: Party, buyerReference: String?, payment: PaymentDetails,
+        tax: TaxTreatment, lines: [DocumentLine], periodStart: CivilDate? = nil,
+        periodEnd: CivilDate? = nil, referencedNumber: String? = nil, isDraft: Bool = false
+    ) {
+        self.number = number
+        self.kind = kind
+        self.source = source
+        self.sourceId = sourceId
+        self.orgId = orgId
+        self.issueInstant = issueInstant
+        self.issueDate = issueDate
+        self.dueDate = dueDate
+        self.currencyCode = currencyCode
+        self.seller = seller
+        self.buyer = buyer
+        self.buyerReference = buyerReference
+        self.payment = payment
+        self.tax = tax
+        self.lines = lines
+        self.periodStart = periodStart
+        self.periodEnd = periodEnd
+        self.referencedNumber = referencedNumber
+        self.isDraft = isDraft
+    }
+
+    public var currency: Currency {
+        guard let currency = Currency(code: currencyCode) else {
+            preconditionFailure("document in unknown currency \(currencyCode)")
+        }
+        return currency
+    }
+
+    /// Whether the document claims Peppol BIS Billing 3.0: only when the buyer has an
+    /// electronic address to receive it.
+    public var isPeppol: Bool { buyer.endpointId != nil && seller.endpointId != nil }
+
+    /// Sum of line amounts (BT-106).
+    public var netMinor: Int64 { lines.reduce(0) { $0 + $1.amountMinor } }
+
+    /// VAT per category, rounded once per category (§6.8).
+    public var taxSubtotals: [TaxSubtotal] { TaxSubtotal.compute(lines: lines, treatment: tax) }
+
+    public var taxMinor: Int64 { taxSubtotals.reduce(0) { $0 + $1.taxMinor } }
+
+    public var totalMinor: Int64 { netMinor + taxMinor }
+}
+
+/// The VAT breakdown of one category (BG-23).
+public struct TaxSubtotal: Sendable, Hashable {
+    public var treatment: TaxTreatment
+    public var taxableMinor: Int64
+    public var taxMinor: Int64
+
+    /// Every line of a document carries the org's one category and rate, so there is one
+    /// subtotal; the tax is rounded on the category's sum, never per line.
+    public static func compute(lines: [DocumentLine], treatment: TaxTreatment) -> [TaxSubtotal] {
+        guard !lines.isEmpty else { return [] }
+        let taxable = lines.reduce(0) { $0 + $1.amountMinor }
+        let tax = Arithmetic.mulDivRoundedHalfAwayFromZero(taxable, treatment.rateHundredths, 10_000)
+        return [TaxSubtotal(treatment: treatment, taxableMinor: taxable, taxMinor: tax)]
+    }
+}
