@@ -69,7 +69,11 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// Parses exactly `YYYY-MM-DD`.
     public static func parse<S: StringProtocol>(_ text: S) -> CivilDate? {
-        let bytes = Array(text.utf8)
+        var copy = String(text)
+        return copy.withUTF8 { parse(utf8: $0) }
+    }
+
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> CivilDate? {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
         guard let y = digits(bytes, 0, 4), let m = digits(bytes, 5, 2), let d = digits(bytes, 8, 2) else {
             return nil
@@ -78,7 +82,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return CivilDate(year: y, month: m, day: d)
     }
 
-    static func digits(_ bytes: [UInt8], _ start: Int, _ count: Int) -> Int? {
+    static func digits(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Int? {
         var value = 0
         for index in start..<(start + count) {
             let byte = bytes[index]

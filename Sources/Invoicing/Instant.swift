@@ -30,11 +30,16 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
     /// Parses RFC 3339 with a required offset (`Z` or `±hh:mm`); fraction digits beyond the
     /// sixth are dropped. Returns nil for anything else, including impossible dates.
     public static func parse<S: StringProtocol>(_ text: S) -> Instant? {
-        let bytes = Array(text.utf8)
+        var copy = String(text)
+        return copy.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// The same parse over raw bytes, so the usage reader needs no String per timestamp.
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Instant? {
         guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") else {
             return nil
         }
-        guard let date = CivilDate.parse(String(decoding: bytes[0..<10], as: UTF8.self)) else { return nil }
+        guard let date = CivilDate.parse(utf8: UnsafeBufferPointer(rebasing: bytes[0..<10])) else { return nil }
         guard bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
             let hour = CivilDate.digits(bytes, 11, 2), let minute = CivilDate.digits(bytes, 14, 2),
             let second = CivilDate.digits(bytes, 17, 2), hour < 24, minute < 60, second < 60

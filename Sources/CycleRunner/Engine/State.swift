@@ -1,0 +1,145 @@
+import Invoicing
+
+/// Credits rolled over at a renewal; the bank holds these, oldest first.
+public struct BankLot: Codable, Sendable, Hashable {
+    public var bankedOn: CivilDate
+    public var amount: Int64
+}
+
+/// Credits of one pack purchase.
+public struct TopUpLot: Codable, Sendable, Hashable {
+    public var purchaseId: PurchaseID
+    public var packId: PackID
+    public var purchasedAt: Instant
+    public var expiresAt: Instant?
+    public var amount: Int64
+    public var priceMinor: Int64
+
+    /// Spending order of §6.3: soonest expiry first ("never" last), then purchase time and id.
+    static func spendsBefore(_ lhs: TopUpLot, _ rhs: TopUpLot) -> Bool {
+        switch (lhs.expiresAt, rhs.expiresAt) {
+        case (let left?, let right?) where left != right: return left < right
+        case (.some, .none): return true
+        case (.none, .some): return false
+        default: break
+        }
+        if lhs.purchasedAt != rhs.purchasedAt { return lhs.purchasedAt < rhs.purchasedAt }
+        return lhs.purchaseId < rhs.purchaseId
+    }
+}
+
+/// What became of a purchase, so a refund can be judged after its lot is gone.
+public enum PurchaseStatus: String, Codable, Sendable {
+    case untouched
+    case touched
+    case expired
+    case refunded
+}
+
+public struct ActionUsage: Codable, Sendable, Hashable {
+    public var events: Int64 = 0
+    public var credits: Int64 = 0
+}
+
+/// One of the most expensive usage events of a period, for the statement.
+public struct NotableEvent: Codable, Sendable, Hashable {
+    public var eventId: String
+    public var occurredAt: Instant
+    public var action: String
+    public var user: String
+    public var credits: Int64
+    public var late: Bool
+}
+
+/// A prorated charge for an upgrade in the period, billed on the next renewal invoice.
+public struct ProrationCharge: Codable, Sendable, Hashable {
+    public var at: Instant
+    public var fromPlan: PlanID
+    public var toPlan: PlanID
+    public var amountMinor: Int64
+    public var credits: Int64
+}
+
+/// The running totals of the open period; it becomes a `PeriodRecord` at the renewal that
+/// ends the period, and it lives in the ledger between closes.
+public struct PeriodAccumulator: Codable, Sendable, Hashable {
+    public var start: CivilDate
+    public var end: CivilDate
+    public var openingCurrent: Int64 = 0
+    public var openingBank: Int64 = 0
+    public var openingTopUp: Int64 = 0
+    public var openingDeficit: Int64 = 0
+    public var usageEvents: Int64 = 0
+    public var usageCredits: Int64 = 0
+    public var fromCurrent: Int64 = 0
+    public var fromBank: Int64 = 0
+    public var fromTopUp: Int64 = 0
+    public var overdraft: Int64 = 0
+    public var prorationCredits: Int64 = 0
+    public var topUpCredits: Int64 = 0
+    public var deficitRepaid: Int64 = 0
+    public var expiredTopUp: Int64 = 0
+    public var refundedCredits: Int64 = 0
+    public var lateEvents: Int64 = 0
+    public var usageByAction: [String: ActionUsage] = [:]
+    public var mostExpensive: [NotableEvent] = []
+    public var eventsWithoutPermission: Int64 = 0
+    public var creditsWithoutPermission: Int64 = 0
+    public var eventsByUnknownMembers: Int64 = 0
+    public var prorations: [ProrationCharge] = []
+
+    init(start: CivilDate, end: CivilDate) {
+        self.start = start
+        self.end = end
+    }
+
+    static let notableCount = 10
+
+    mutating func note(_ event: NotableEvent) {
+        if mostExpensive.count == PeriodAccumulator.notableCount, let last = mostExpensive.last,
+            last.credits >= event.credits
+        {
+            return
+        }
+        let position =
+            mostExpensive.firstIndex { existing in
+                existing.credits < event.credits
+                    || (existing.credits == event.credits && existing.occurredAt > event.occurredAt)
+            } ?? mostExpensive.count
+        mostExpensive.insert(event, at: position)
+        if mostExpensive.count > PeriodAccumulator.notableCount { mostExpensive.removeLast() }
+    }
+}
+
+/// The state of one org at the ledger's horizon (§6.1).
+public struct OrgState: Codable, Sendable, Hashable {
+    public var orgId: OrgID
+    public var startDate: CivilDate
+    /// False until the renewal at the start date has been applied.
+    public var started = false
+    /// k of the open period [Rk, Rk+1).
+    public var periodIndex = 0
+    public var plan: PlanID
+    public var pendingPlan: PlanID?
+    public var current: Int64 = 0
+    public var bank: [BankLot] = []
+    public var topUps: [TopUpLot] = []
+    public var deficit: Int64 = 0
+    public var purchases: [PurchaseID: PurchaseStatus] = [:]
+    public var period: PeriodAccumulator?
+
+    public init(orgId: OrgID, startDate: CivilDate, plan: PlanID) {
+        self.orgId = orgId
+        self.startDate = startDate
+        self.plan = plan
+    }
+
+    public var bankTotal: Int64 { bank.reduce(0) { $0 + $1.amount } }
+    public var topUpTotal: Int64 { topUps.reduce(0) { $0 + $1.amount } }
+
+    /// Rk: the k-th month after the start, on the start's day clamped to the month.
+    public func renewalDate(_ k: Int) -> CivilDate { startDate.addingMonths(k, anchorDay: startDate.day) }
+
+    /// The next renewal to apply: R0 before the start, else R(k+1).
+    public var nextRenewalDate: CivilDate { started ? renewalDate(periodIndex + 1) : startDate }
+}

@@ -1,0 +1,340 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Why a record could not be split into fields. The reader resynchronises at the next record
+/// boundary and goes on, so one broken row never hides the rows after it.
+public enum CSVRecordProblem: Error, Equatable, Sendable {
+    case quoteInUnquotedField(column: Int)
+    case textAfterClosingQuote(column: Int)
+    case unterminatedQuote(column: Int)
+    case recordTooLong(limitBytes: Int)
+
+    public var message: String {
+        switch self {
+        case .quoteInUnquotedField(let column): "a quote inside an unquoted field (column \(column))"
+        case .textAfterClosingQuote(let column): "text after a closing quote (column \(column))"
+        case .unterminatedQuote(let column): "a quoted field that never ends (column \(column))"
+        case .recordTooLong(let limit): "a record longer than \(limit) bytes"
+        }
+    }
+}
+
+/// One record as a view into the reader's buffer; valid only inside the callback.
+public struct CSVRow {
+    /// The physical line (1-based) where the record starts.
+    public let lineNumber: Int
+    let bytes: UnsafeBufferPointer<UInt8>
+    let bounds: UnsafeBufferPointer<FieldBounds>
+    let scratch: UnsafeBufferPointer<UInt8>
+    let recordRange: Range<Int>
+
+    init(
+        lineNumber: Int, bytes: UnsafeBufferPointer<UInt8>, bounds: UnsafeBufferPointer<FieldBounds>,
+        scratch: UnsafeBufferPointer<UInt8>, recordRange: Range<Int>
+    ) {
+        self.lineNumber = lineNumber
+        self.bytes = bytes
+        self.bounds = bounds
+        self.scratch = scratch
+        self.recordRange = recordRange
+    }
+
+    public var count: Int { bounds.count }
+
+    /// The unescaped bytes of field `index`, or an empty buffer when the row is shorter.
+    public func field(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+        guard index >= 0, index < bounds.count else { return UnsafeBufferPointer(start: nil, count: 0) }
+        let bound = bounds[index]
+        let source = bound.inScratch ? scratch : bytes
+        return UnsafeBufferPointer(rebasing: source[bound.start..<bound.end])
+    }
+
+    /// Field `index` as a String, or nil when it is not valid UTF-8 or holds a NUL byte.
+    public func string(_ index: Int) -> String? {
+        let raw = field(index)
+        if raw.contains(0) { return nil }
+        return String(validating: raw, as: UTF8.self)
+    }
+
+    /// The record as it stood in the file (invalid UTF-8 replaced), for rejected.csv.
+    public var rawText: String {
+        var end = recordRange.upperBound
+        while end > recordRange.lowerBound, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[recordRange.lowerBound..<end]), as: UTF8.self)
+    }
+}
+
+struct FieldBounds {
+    var start: Int
+    var end: Int
+    var inScratch: Bool
+}
+
+/// An RFC 4180 reader that streams a file in large chunks and hands each record to a callback
+/// as byte ranges, so reading tens of millions of rows allocates nothing per row: quoted
+/// fields with `""` escapes are unescaped into one reused scratch buffer.
+///
+/// Accepted: comma separator, `"` quoting, `""` escapes, commas and line breaks inside quotes,
+/// CRLF or LF line ends, an optional UTF-8 byte-order mark at the start of the file, and a
+/// missing final line end. Blank lines are skipped.
+public final class CSVReader {
+    public static let defaultRecordLimitBytes = 16 << 20
+
+    private let fileDescriptor: Int32
+    private let chunkBytes: Int
+    private let recordLimitBytes: Int
+    private var buffer: [UInt8]
+    private var bufferCount = 0
+    private var position = 0
+    private var endOfFile = false
+    private var line = 1
+    private var atFileStart = true
+    private var bounds: [FieldBounds] = []
+    private var scratch: [UInt8] = []
+
+    /// Opens `path` for reading; throws the errno text when it cannot.
+    public init(path: String, chunkBytes: Int = 4 << 20, recordLimitBytes: Int = CSVReader.defaultRecordLimitBytes)
+        throws(CSVOpenError)
+    {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CSVOpenError(path: path, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(descriptor)
+            throw CSVOpenError(path: path, reason: "is a folder")
+        }
+        self.fileDescriptor = descriptor
+        self.chunkBytes = chunkBytes
+        self.recordLimitBytes = recordLimitBytes
+        self.buffer = [UInt8](repeating: 0, count: chunkBytes)
+    }
+
+    deinit { close(fileDescriptor) }
+
+    /// Reads more bytes after the unconsumed tail; returns false at end of file.
+    private func fill() throws(CSVOpenError) -> Bool {
+        if endOfFile { return false }
+        if position > 0 {
+            let remaining = bufferCount - position
+            if remaining > 0 {
+                buffer.withUnsafeMutableBufferPointer { pointer in
+                    _ = memmove(pointer.baseAddress!, pointer.baseAddress! + position, remaining)
+                }
+            }
+            bufferCount = remaining
+            position = 0
+        }
+        if buffer.count - bufferCount < chunkBytes / 2 {
+            buffer.append(contentsOf: repeatElement(0, count: max(chunkBytes, buffer.count)))
+        }
+        let capacity = buffer.count - bufferCount
+        let readCount = buffer.withUnsafeMutableBufferPointer { pointer in
+            read(fileDescriptor, pointer.baseAddress! + bufferCount, capacity)
+        }
+        if readCount < 0 { throw CSVOpenError(path: "", reason: String(cString: strerror(errno))) }
+        if readCount == 0 {
+            endOfFile = true
+            return false
+        }
+        bufferCount += readCount
+        if atFileStart, bufferCount >= 3 || endOfFile {
+            atFileStart = false
+            if bufferCount >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
+        }
+        return true
+    }
+
+    private enum ScanResult {
+        case record(end: Int, lines: Int)
+        case needMore
+        case problem(CSVRecordProblem, end: Int, lines: Int)
+    }
+
+    /// Scans one record starting at `position`; fills `bounds` and `scratch`.
+    private func scanRecord() -> ScanResult {
+        bounds.removeAll(keepingCapacity: true)
+        scratch.removeAll(keepingCapacity: true)
+        return buffer.withUnsafeBufferPointer { bytes in
+            var index = position
+            var lines = 0
+            var problem: CSVRecordProblem?
+            let end = bufferCount
+            while true {
+                // One field.
+                let column = bounds.count + 1
+                if index < end, bytes[index] == 0x22 {
+                    index += 1
+                    let scratchStart = scratch.count
+                    var segmentStart = index
+                    var closed = false
+                    while index < end {
+                        let byte = bytes[index]
+                        if byte == 0x22 {
+                            if index + 1 >= end {
+                                if !endOfFile { return .needMore }
+                                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
+                                index += 1
+                                closed = true
+                                break
+                            }
+                            if bytes[index + 1] == 0x22 {
+                                scratch.append(
+                                    contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<(index + 1)]))
+                                index += 2
+                                segmentStart = index
+                                continue
+                            }
+                            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
+                            index += 1
+                            closed = true
+                            break
+                        }
+                        if byte == 0x0A { lines += 1 }
+                        index += 1
+                    }
+                    if !closed {
+                        if !endOfFile { return .needMore }
+                        return .problem(.unterminatedQuote(column: column), end: end, lines: lines)
+                    }
+                    bounds.append(FieldBounds(start: scratchStart, end: scratch.count, inScratch: true))
+                    if index < end, bytes[index] != 0x2C, bytes[index] != 0x0A, bytes[index] != 0x0D,
+                        problem == nil
+                    {
+                        problem = .textAfterClosingQuote(column: column)
+                    }
+                    // Skip any junk up to the next separator so the record still ends cleanly.
+                    while index < end, bytes[index] != 0x2C, bytes[index] != 0x0A, bytes[index] != 0x0D {
+                        index += 1
+                    }
+                } else {
+                    let start = index
+                    while index < end {
+                        let byte = bytes[index]
+                        if byte == 0x2C || byte == 0x0A || byte == 0x0D { break }
+                        if byte == 0x22, problem == nil { problem = .quoteInUnquotedField(column: column) }
+                        index += 1
+                    }
+                    bounds.append(FieldBounds(start: start, end: index, inScratch: false))
+                }
+                // After a field: a separator, a line end, or the end of the data.
+                if index >= end {
+                    if !endOfFile { return .needMore }
+                    if let problem { return .problem(problem, end: index, lines: lines) }
+                    return .record(end: index, lines: lines)
+                }
+                let byte = bytes[index]
+                if byte == 0x2C {
+                    index += 1
+                    continue
+                }
+                if byte == 0x0D {
+                    if index + 1 >= end, !endOfFile { return .needMore }
+                    index += 1
+                    if index < end, bytes[index] == 0x0A { index += 1 }
+                } else {
+                    index += 1
+                }
+                lines += 1
+                if let problem { return .problem(problem, end: index, lines: lines) }
+                return .record(end: index, lines: lines)
+            }
+        }
+    }
+
+    /// Calls `body` for every record, or `onProblem` for every record that cannot be split,
+    /// in file order. Blank lines are skipped.
+    public func forEachRecord(
+        _ body: (CSVRow) throws -> Void,
+        onProblem: (_ lineNumber: Int, _ problem: CSVRecordProblem, _ rawText: String) throws -> Void
+    ) throws {
+        if bufferCount == 0 { _ = try fill() }
+        while true {
+            if position >= bufferCount {
+                if try !fill() { return }
+                continue
+            }
+            // A blank line is not a record.
+            let first = buffer[position]
+            if first == 0x0A || first == 0x0D {
+                if first == 0x0D, position + 1 >= bufferCount, !endOfFile {
+                    _ = try fill()
+                    continue
+                }
+                position += (first == 0x0D && position + 1 < bufferCount && buffer[position + 1] == 0x0A) ? 2 : 1
+                line += 1
+                continue
+            }
+            switch scanRecord() {
+            case .needMore:
+                if bufferCount - position > recordLimitBytes {
+                    try skipOverlongRecord(onProblem: onProblem)
+                    continue
+                }
+                _ = try fill()
+            case .record(let end, let lines):
+                try buffer.withUnsafeBufferPointer { bytes in
+                    try bounds.withUnsafeBufferPointer { fieldBounds in
+                        try scratch.withUnsafeBufferPointer { scratchBytes in
+                            let row = CSVRow(
+                                lineNumber: line, bytes: bytes, bounds: fieldBounds, scratch: scratchBytes,
+                                recordRange: position..<end)
+                            try body(row)
+                        }
+                    }
+                }
+                position = end
+                line += lines
+            case .problem(let problem, let end, let lines):
+                let raw = String(decoding: buffer[position..<end], as: UTF8.self)
+                try onProblem(line, problem, raw.trimmingLineEnd())
+                position = end
+                line += lines
+            }
+        }
+    }
+
+    /// Drops a record that passed the size limit, up to the next line end that is outside
+    /// quotes, counting the lines it spans, and reports it once.
+    private func skipOverlongRecord(
+        onProblem: (_ lineNumber: Int, _ problem: CSVRecordProblem, _ rawText: String) throws -> Void
+    ) throws {
+        let startLine = line
+        let preview = String(decoding: buffer[position..<min(bufferCount, position + 200)], as: UTF8.self) + "…"
+        var inQuotes = false
+        while true {
+            while position < bufferCount {
+                let byte = buffer[position]
+                position += 1
+                if byte == 0x22 {
+                    inQuotes.toggle()
+                } else if byte == 0x0A {
+                    line += 1
+                    if !inQuotes {
+                        try onProblem(startLine, .recordTooLong(limitBytes: recordLimitBytes), preview)
+                        return
+                    }
+                }
+            }
+            if try !fill() {
+                try onProblem(startLine, .recordTooLong(limitBytes: recordLimitBytes), preview)
+                return
+            }
+        }
+    }
+}
+
+public struct CSVOpenError: Error, Sendable {
+    public var path: String
+    public var reason: String
+}
+
+extension String {
+    func trimmingLineEnd() -> String {
+        var text = self
+        while let last = text.utf8.last, last == 0x0A || last == 0x0D { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,22 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Names of the entries of a folder ending in `suffix`, in byte order; nil when the folder
+/// does not exist or cannot be read.
+func listFolder(_ path: String, suffix: String) -> [String]? {
+    guard let directory = opendir(path) else { return nil }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+        }
+        if name.hasPrefix(".") || !name.hasSuffix(suffix) { continue }
+        var info = stat()
+        if stat(path + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { names.append(name) }
+    }
+    return names.sorted(by: utf8Less)
+}
