@@ -155,6 +155,8 @@ public struct Document: Codable, Sendable, Hashable {
     public var periodEnd: CivilDate?
     /// The number of the invoice a credit note corrects (BT-25).
     public var referencedNumber: String?
+    /// What a credit note corrects before numbers exist: the purchase id of the refunded pack.
+    public var referencedSourceId: String?
     /// Marks a what-if document that must never be taken for a real one.
     public var isDraft: Bool
 
@@ -163,7 +165,8 @@ public struct Document: Codable, Sendable, Hashable {
         issueInstant: Instant, issueDate: CivilDate, dueDate: CivilDate, currencyCode: String,
         seller: Party, buyer: Party, buyerReference: String?, payment: PaymentDetails,
         tax: TaxTreatment, lines: [DocumentLine], periodStart: CivilDate? = nil,
-        periodEnd: CivilDate? = nil, referencedNumber: String? = nil, isDraft: Bool = false
+        periodEnd: CivilDate? = nil, referencedNumber: String? = nil, referencedSourceId: String? = nil,
+        isDraft: Bool = false
     ) {
         self.number = number
         self.kind = kind
@@ -183,6 +186,7 @@ public struct Document: Codable, Sendable, Hashable {
         self.periodStart = periodStart
         self.periodEnd = periodEnd
         self.referencedNumber = referencedNumber
+        self.referencedSourceId = referencedSourceId
         self.isDraft = isDraft
     }
 

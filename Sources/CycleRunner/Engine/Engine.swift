@@ -261,7 +261,7 @@ public struct Engine {
             issueDate: issueDate, dueDate: issueDate.addingDays(issuer.payment.paymentTermsDays),
             currencyCode: profile.currencyCode, seller: issuer.party, buyer: profile.party,
             buyerReference: profile.buyerReference, payment: issuer.payment, tax: profile.tax, lines: lines,
-            periodStart: periodStart, periodEnd: periodEnd, referencedNumber: referencedSourceId)
+            periodStart: periodStart, periodEnd: periodEnd, referencedSourceId: referencedSourceId)
         guard document.totalMinor > 0 else { return }
         run.documents.append(document)
     }

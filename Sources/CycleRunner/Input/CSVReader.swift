@@ -275,23 +275,28 @@ public final class CSVReader {
                 }
                 _ = try fill()
             case .record(let end, let lines):
+                // Consume the record before the callback, so a callback that stops the
+                // reading (the header pass) leaves the reader after that record.
+                let start = position
+                let startLine = line
+                position = end
+                line += lines
                 try buffer.withUnsafeBufferPointer { bytes in
                     try bounds.withUnsafeBufferPointer { fieldBounds in
                         try scratch.withUnsafeBufferPointer { scratchBytes in
                             let row = CSVRow(
-                                lineNumber: line, bytes: bytes, bounds: fieldBounds, scratch: scratchBytes,
-                                recordRange: position..<end)
+                                lineNumber: startLine, bytes: bytes, bounds: fieldBounds, scratch: scratchBytes,
+                                recordRange: start..<end)
                             try body(row)
                         }
                     }
                 }
-                position = end
-                line += lines
             case .problem(let problem, let end, let lines):
                 let raw = String(decoding: buffer[position..<end], as: UTF8.self)
-                try onProblem(line, problem, raw.trimmingLineEnd())
+                let startLine = line
                 position = end
                 line += lines
+                try onProblem(startLine, problem, raw.trimmingLineEnd())
             }
         }
     }

@@ -205,7 +205,26 @@ struct Walker {
                 endpointId: endpoint),
             payment: PaymentDetails(iban: try optional("iban"), paymentTermsDays: Int(terms)),
             invoicePrefix: try optional("invoice_prefix") ?? "INV-",
-            creditNotePrefix: try optional("credit_note_prefix") ?? "CN-")
+            creditNotePrefix: try optional("credit_note_prefix") ?? "CN-",
+            accounts: try accounts(fields.values["accounts"]))
+    }
+
+    /// `issuer.accounts`: any of receivable, subscription, proration, overage, packs, vat.
+    mutating func accounts(_ node: Node?) throws(InputError) -> JournalAccounts {
+        var accounts = JournalAccounts.defaults
+        guard let node else { return accounts }
+        let fields = try map(node, key: "issuer.accounts")
+        let setters: [(String, WritableKeyPath<JournalAccounts, String>)] = [
+            ("receivable", \.receivable), ("subscription", \.subscriptionRevenue), ("proration", \.prorationRevenue),
+            ("overage", \.overageRevenue), ("packs", \.packRevenue), ("vat", \.vatPayable),
+        ]
+        for (name, path) in setters {
+            if let value = fields.values[name] { accounts[keyPath: path] = try string(value, key: "issuer.accounts.\(name)") }
+        }
+        for name in fields.values.keys where !setters.contains(where: { $0.0 == name }) {
+            throw error(fields.values[name], key: "issuer.accounts.\(name)", "unknown account \(name)")
+        }
+        return accounts
     }
 
     mutating func plan(_ item: YAMLItem) throws(InputError) -> Plan {

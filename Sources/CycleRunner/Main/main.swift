@@ -1,2 +1,126 @@
+import ArgumentParser
 import CycleRunnerCore
-print("placeholder")
+import Foundation
+import Invoicing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `cycle-runner` command. Exit status: 0 success; 1 bad command line; 2 bad input files
+/// (nothing written); 3 `--strict` and rows were rejected (nothing committed); 4 the ledger
+/// is locked by another run or inconsistent; 5 the output could not be written.
+struct CycleRunnerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cycle-runner",
+        abstract: "Month-end close of credit billing cycles: statements, invoices and exports.",
+        discussion: """
+            Reads an input folder (plans.yaml, orgs.csv, usage/*.csv and optional plan_changes.csv,
+            topups.csv, refunds.csv, members.csv, queue.csv), applies every usage event and renewal up to
+            the close date to the ledger (output/ledger.sqlite), and writes per-org statements, UBL invoices
+            and the close's CSV exports under the output folder.
+            """,
+        subcommands: [Close.self, Validate.self, Balances.self])
+}
+
+struct Close: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Close every renewal and event up to and including a date.",
+        discussion: """
+            Moves the ledger's horizon to 00:00Z of the day after --through. Rows dated later stay
+            pending for a later close; rows that arrive late are applied in the open period and flagged.
+            Running the same close again applies nothing and writes the same files.
+            """)
+
+    @Option(name: .long, help: "Last day to close (YYYY-MM-DD), e.g. 2026-11-30.")
+    var through: String
+    @Option(name: .long, help: "Input folder.") var input = "samples"
+    @Option(name: .long, help: "Output folder.") var output = "output"
+    @Option(name: .long, help: "Ledger file (default: <output>/ledger.sqlite).") var ledger: String?
+    @Flag(name: .long, help: "Fail (exit 3) and commit nothing if any row is rejected.") var strict = false
+    @Option(name: .long, help: "UBL 2.1 XSD folder; validate every document before committing.")
+    var schemas: String?
+    @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
+
+    func run() throws {
+        guard let date = CivilDate.parse(through) else {
+            throw ValidationError("--through must be a date like 2026-11-30")
+        }
+        if isatty(2) != 0, !quiet {
+            ClosePipeline.phaseHook = { phase in FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+        }
+        let options = CloseOptions(
+            through: date, inputFolder: input, outputFolder: output, ledgerPath: ledger, strict: strict,
+            schemasFolder: schemas)
+        do {
+            let summary = try ClosePipeline.close(options)
+            if !quiet { print(Terminal.summary(summary)) }
+        } catch {
+            printError(error.description)
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every input file; write nothing but the rejected rows report.")
+
+    @Option(name: .long, help: "Input folder.") var input = "samples"
+    @Option(name: .long, help: "Where to write rejected.csv.") var output = "output/validate"
+
+    func run() throws {
+        do {
+            let result = try InputValidation.validate(folder: input, reportFolder: output)
+            print(result)
+        } catch let error as InputError {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct Balances: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show each org's current, bank, top-up and deficit credits from the ledger.")
+
+    @Option(name: .long, help: "Only this org.") var org: String?
+    @Option(name: .long, help: "Output folder holding ledger.sqlite.") var output = "output"
+    @Option(name: .long, help: "Ledger file (default: <output>/ledger.sqlite).") var ledger: String?
+
+    func run() throws {
+        let path = ledger ?? output + "/ledger.sqlite"
+        guard fileExists(path) else {
+            printError("no ledger at \(path): run a close first")
+            throw ExitCode(4)
+        }
+        do {
+            print(try BalanceReport.render(ledgerPath: path, org: org))
+        } catch {
+            printError("the ledger \(path) cannot be read: \(error)")
+            throw ExitCode(4)
+        }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data(("cycle-runner: " + message + "\n").utf8))
+}
+
+// Ledger and outputs are the company's books: owner-only unless finance asks otherwise.
+umask(0o077)
+do {
+    var command = try CycleRunnerCommand.parseAsRoot()
+    try command.run()
+} catch {
+    let code = CycleRunnerCommand.exitCode(for: error)
+    if code == .success {
+        CycleRunnerCommand.exit(withError: error)
+    } else if let exit = error as? ExitCode {
+        Foundation.exit(exit.rawValue)
+    } else {
+        // Bad command line: the message, and exit status 1 as the specification asks.
+        FileHandle.standardError.write(Data((CycleRunnerCommand.fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(1)
+    }
+}

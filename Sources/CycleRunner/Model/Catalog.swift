@@ -43,6 +43,8 @@ public struct Issuer: Codable, Sendable, Hashable {
     public var payment: PaymentDetails
     public var invoicePrefix: String
     public var creditNotePrefix: String
+    /// Account codes of journal.csv; plans.yaml may set them under `issuer.accounts`.
+    public var accounts: JournalAccounts
 }
 
 /// Everything plans.yaml configures.

@@ -1,0 +1,241 @@
+import Invoicing
+
+/// How a close was asked for.
+public struct CloseOptions: Sendable {
+    public var through: CivilDate
+    public var inputFolder: String
+    public var outputFolder: String
+    public var ledgerPath: String
+    public var strict: Bool
+    public var schemasFolder: String?
+
+    public init(
+        through: CivilDate, inputFolder: String, outputFolder: String, ledgerPath: String? = nil,
+        strict: Bool = false, schemasFolder: String? = nil
+    ) {
+        self.through = through
+        self.inputFolder = inputFolder
+        self.outputFolder = outputFolder
+        self.ledgerPath = ledgerPath ?? outputFolder + "/ledger.sqlite"
+        self.strict = strict
+        self.schemasFolder = schemasFolder
+    }
+}
+
+/// Why a close failed; each maps to an exit status of §10.
+public enum CloseError: Error, CustomStringConvertible {
+    case input(InputError)
+    case strictRejected([RejectedRow])
+    case locked(String)
+    case ledger(String)
+    case output(String)
+    case invalidDocument(String)
+
+    public var exitCode: Int32 {
+        switch self {
+        case .input, .invalidDocument: 2
+        case .strictRejected: 3
+        case .locked, .ledger: 4
+        case .output: 5
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .input(let error): error.description
+        case .strictRejected(let rows):
+            "--strict: \(rows.count) rows were rejected, nothing was committed; first: "
+                + (rows.first.map { "\($0.sourceFile):\($0.lineNumber) \($0.rejection.text)" } ?? "")
+        case .locked(let message), .ledger(let message), .output(let message), .invalidDocument(let message):
+            message
+        }
+    }
+}
+
+/// What a close did, for the terminal summary.
+public struct CloseSummary: Sendable {
+    public var through: CivilDate
+    public var appliedNothing: Bool
+    public var ledgerHorizon: Instant?
+    public var report: RunReport?
+    public var rejectedCount: Int
+    public var outputFolder: String
+    public var message: String
+}
+
+/// The month-end close of §7: read, classify against the ledger, run the engine per org,
+/// number the documents, commit in one transaction, then render every file from the ledger.
+public enum ClosePipeline {
+    /// A hook for crash tests: called with a phase name at each boundary.
+    nonisolated(unsafe) public static var phaseHook: ((String) -> Void)?
+
+    public static func close(_ options: CloseOptions) throws(CloseError) -> CloseSummary {
+        guard makeFolder(options.outputFolder) else {
+            throw .output("cannot create the output folder \(options.outputFolder)")
+        }
+        guard let lock = LedgerLock(ledgerPath: options.ledgerPath) else {
+            throw .locked("the ledger \(options.ledgerPath) is in use by another run (or cannot be locked)")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        phaseHook?("locked")
+
+        // Whole-file problems stop the run before the ledger or any output is touched.
+        let catalog: Catalog
+        let fileOrgs: [OrgProfile]
+        let orgRejected: [RejectedRow]
+        let orgCounts: RowCounts
+        do throws(InputError) {
+            catalog = try CatalogReader.read(path: options.inputFolder + "/plans.yaml")
+            (fileOrgs, orgRejected, orgCounts) = try InputReader.readOrgs(
+                folder: options.inputFolder, catalog: catalog)
+        } catch {
+            throw .input(error)
+        }
+        let ledger: Ledger
+        let previousHorizon: Instant?
+        let storedOrgs: [Ledger.StoredOrg]
+        do {
+            ledger = try Ledger(path: options.ledgerPath)
+            previousHorizon = try ledger.horizon()
+            storedOrgs = try ledger.orgs()
+        } catch {
+            throw .ledger("the ledger \(options.ledgerPath) cannot be opened: \(error)")
+        }
+        let horizon = Instant(date: options.through.addingDays(1))
+        if let previousHorizon, horizon <= previousHorizon {
+            return try rerender(options, ledger: ledger, horizon: previousHorizon)
+        }
+        phaseHook?("read")
+
+        // Orgs: the ledger keeps each org's start and first plan as first seen.
+        var rejected = orgRejected
+        var counts = orgCounts
+        var profiles: [String: OrgProfile] = [:]
+        var states: [String: OrgState] = [:]
+        for stored in storedOrgs {
+            profiles[stored.profile.id.rawValue] = stored.profile
+            if let state = stored.state { states[stored.profile.id.rawValue] = state }
+        }
+        let orgLines: [String: Int] = [:]
+        for profile in fileOrgs {
+            let key = profile.id.rawValue
+            if let known = profiles[key] {
+                if known.startDate != profile.startDate || known.firstPlanId != profile.firstPlanId {
+                    rejected.append(
+                        RejectedRow(
+                            sourceFile: "orgs.csv", lineNumber: orgLines[key] ?? 0,
+                            rejection: Rejection(
+                                .orgChanged,
+                                "org \(key) started on \(known.startDate) with plan \(known.firstPlanId); "
+                                    + "start_date and plan_id cannot change (use plan_changes.csv)"),
+                            raw: key))
+                    counts.rejected += 1
+                    continue
+                }
+            } else if let previousHorizon, profile.startInstant < previousHorizon {
+                rejected.append(
+                    RejectedRow(
+                        sourceFile: "orgs.csv", lineNumber: 0,
+                        rejection: Rejection(
+                            .orgStartsInClosedPeriod,
+                            "new org \(key) starts on \(profile.startDate), before the ledger's horizon \(previousHorizon)"),
+                        raw: key))
+                counts.rejected += 1
+                continue
+            }
+            profiles[key] = profile
+            counts.applied += 1
+        }
+        let directory = OrgDirectory(profiles: profiles.values.sorted { $0.id < $1.id })
+
+        var input = InputFolder(catalog: catalog)
+        _ = input.addFile("orgs.csv")
+        input.counts[0] = counts
+        input.rejected = rejected
+        do throws(InputError) {
+            try InputReader.readEvents(folder: options.inputFolder, catalog: catalog, orgs: directory, into: &input)
+        } catch {
+            throw .input(error)
+        }
+        phaseHook?("parsed")
+
+        var work: CloseWork
+        do {
+            work = try CloseWork.classify(
+                input: input, directory: directory, ledger: ledger, previousHorizon: previousHorizon,
+                horizon: horizon)
+        } catch {
+            throw .ledger("the ledger could not be read: \(error)")
+        }
+        do throws(EngineConfigurationError) {
+            try work.runEngine(directory: directory, states: states, catalog: catalog, input: input, horizon: horizon)
+        } catch {
+            throw .input(InputError(file: "plans.yaml", error.description))
+        }
+        phaseHook?("engine")
+
+        if options.strict, !work.input.rejected.isEmpty {
+            throw .strictRejected(work.input.rejected)
+        }
+        do {
+            try work.number(ledger: ledger, issuer: catalog.issuer)
+        } catch {
+            throw .ledger("the ledger could not be read: \(error)")
+        }
+        if let schemas = options.schemasFolder {
+            try DocumentValidation.validate(work.documents, schemasFolder: schemas)
+        }
+        let report = RunReport(
+            files: work.input.files, counts: work.input.counts, periodsClosed: work.periods.count,
+            documentsIssued: work.documents.count, inputFingerprint: work.fingerprint)
+        let commit = Ledger.Commit(
+            through: options.through, previousHorizon: previousHorizon, horizon: horizon, report: report,
+            orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
+            applied: work.applied, engineRejected: work.engineRejected, purchases: work.purchases,
+            rejectedRows: work.input.rejected)
+        phaseHook?("commit")
+        let runId: Int64
+        do {
+            runId = try ledger.commit(commit) { phaseHook?("inside-commit") }
+        } catch {
+            throw .ledger("the close could not be committed, nothing was changed: \(error)")
+        }
+        phaseHook?("committed")
+        do {
+            try OutputWriter.render(run: runId, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog)
+        } catch {
+            throw .output("the close is committed but its files could not be written (rerun to write them): \(error)")
+        }
+        phaseHook?("rendered")
+        return CloseSummary(
+            through: options.through, appliedNothing: false, ledgerHorizon: horizon, report: report,
+            rejectedCount: work.input.rejected.count, outputFolder: options.outputFolder,
+            message: "closed through \(options.through)")
+    }
+
+    /// A close through a date the ledger has passed applies nothing: it renders that close's
+    /// files again, byte for byte, if there was one.
+    static func rerender(_ options: CloseOptions, ledger: Ledger, horizon: Instant) throws(CloseError)
+        -> CloseSummary
+    {
+        let closedThrough = horizon.date.addingDays(-1)
+        do {
+            guard let run = try ledger.run(through: options.through) else {
+                return CloseSummary(
+                    through: options.through, appliedNothing: true, ledgerHorizon: horizon, report: nil,
+                    rejectedCount: 0, outputFolder: options.outputFolder,
+                    message: "nothing to do: the ledger is closed through \(closedThrough) and had no close through \(options.through)")
+            }
+            let catalog = try? CatalogReader.read(path: options.inputFolder + "/plans.yaml")
+            try OutputWriter.render(run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog)
+            return CloseSummary(
+                through: options.through, appliedNothing: true, ledgerHorizon: horizon, report: run.report,
+                rejectedCount: try ledger.rejections(run: run.id).count, outputFolder: options.outputFolder,
+                message: "applied nothing: the ledger is closed through \(closedThrough); the close through \(options.through) was written again")
+        } catch let error as CloseError {
+            throw error
+        } catch {
+            throw .output("could not render the close through \(options.through): \(error)")
+        }
+    }
+}

@@ -1,0 +1,303 @@
+import Invoicing
+
+/// The work of one close between reading and committing: which rows apply (and when),
+/// which are duplicates, pending or rejected, and what the engine made of them.
+struct CloseWork {
+    var input: InputFolder
+    let previousHorizon: Instant?
+    let horizon: Instant
+    /// Events per org index, unsorted until the engine runs.
+    var eventsByOrg: [Int32: [OrgEvent]] = [:]
+    /// Where each event came from, parallel to `eventsByOrg`, for accounting and ids.
+    var originsByOrg: [Int32: [EventSource]] = [:]
+    var periods: [PeriodRecord] = []
+    var documents: [Document] = []
+    var storedOrgs: [Ledger.StoredOrg] = []
+    var sequences: [String: Int64] = [:]
+    var applied: [(kind: String, id: String, hash: Int64)] = []
+    var engineRejected: [(kind: String, id: String, hash: Int64, reason: String)] = []
+    var purchases: [(purchaseId: String, orgId: String, invoiceNumber: String?)] = []
+    var knownPurchaseInvoices: [String: String] = [:]
+    var fingerprint = ""
+
+    /// The id and content an applied event is remembered by.
+    struct EventSource {
+        var kind: String
+        var id: String
+        var hash: Int64
+        var origin: RowOrigin
+        var raw: String?
+    }
+
+    static func classify(
+        input: InputFolder, directory: OrgDirectory, ledger: Ledger, previousHorizon: Instant?, horizon: Instant
+    ) throws -> CloseWork {
+        var work = CloseWork(input: input, previousHorizon: previousHorizon, horizon: horizon)
+        let catalog = input.catalog
+        var fingerprint = FingerprintBuilder()
+
+        // Usage: only rows before the previous horizon can have been applied or rejected before.
+        let earlyIds = input.usage.filter { previousHorizon != nil && $0.instant < previousHorizon! }.map(\.eventId)
+        let appliedUsage = try ledger.appliedHashes(kind: "usage", ids: earlyIds)
+        for record in input.usage {
+            let key = record.contentKey(orgs: directory.profiles, actions: catalog.actions, users: input.users)
+            let hash = stableHash(key)
+            fingerprint.add(key)
+            let fileIndex = Int(record.origin.fileIndex)
+            if record.instant >= horizon {
+                work.input.counts[fileIndex].pending += 1
+                continue
+            }
+            if let storedHash = appliedUsage[record.eventId] {
+                if storedHash == hash {
+                    work.input.counts[fileIndex].duplicates += 1
+                } else {
+                    work.rejectRow(
+                        record.origin,
+                        Rejection(.conflictingDuplicate, "event \(record.eventId) was applied earlier with other content"),
+                        raw: usageRaw(record, directory: directory, input: input))
+                }
+                continue
+            }
+            let late = previousHorizon.map { record.instant < $0 } ?? false
+            let event = OrgEvent(
+                kind: .usage, instant: late ? previousHorizon! : record.instant, originalInstant: record.instant,
+                id: record.eventId, sequence: record.origin.lineNumber, late: late,
+                payload: .usage(
+                    eventId: record.eventId, credits: record.credits, actionIndex: record.actionIndex,
+                    userIndex: record.userIndex))
+            work.add(
+                event, org: record.orgIndex,
+                EventSource(kind: "usage", id: record.eventId, hash: hash, origin: record.origin, raw: nil))
+        }
+
+        // Plan changes carry no id: what they say is their identity.
+        let appliedChanges = try ledger.appliedHashes(kind: "plan_change", ids: input.planChanges.map(\.key))
+        for record in input.planChanges {
+            fingerprint.add(record.raw)
+            let fileIndex = Int(record.origin.fileIndex)
+            if record.instant >= horizon {
+                work.input.counts[fileIndex].pending += 1
+            } else if appliedChanges[record.key] != nil {
+                work.input.counts[fileIndex].duplicates += 1
+            } else if let previousHorizon, record.instant < previousHorizon {
+                work.rejectRow(
+                    record.origin,
+                    Rejection(.closedPeriod, "plan change at \(record.instant) is before the ledger's horizon \(previousHorizon)"),
+                    raw: record.raw)
+            } else {
+                let event = OrgEvent(
+                    kind: .planChange, instant: record.instant, originalInstant: record.instant, id: "",
+                    sequence: record.sequence, late: false, payload: .planChange(record.planId))
+                work.add(
+                    event, org: record.orgIndex,
+                    EventSource(
+                        kind: "plan_change", id: record.key, hash: stableHash(record.key), origin: record.origin,
+                        raw: record.raw))
+            }
+        }
+
+        // Purchases, and the engine's earlier verdicts on them.
+        let storedPurchases = try ledger.purchases()
+        for (purchaseId, stored) in storedPurchases {
+            if let number = stored.invoiceNumber { work.knownPurchaseInvoices[purchaseId] = number }
+        }
+        let purchaseIds = input.topUps.map(\.purchaseId.rawValue)
+        let appliedPurchases = try ledger.appliedHashes(kind: "top_up", ids: purchaseIds)
+        let rejectedPurchases = try ledger.engineRejections(kind: "top_up", ids: purchaseIds)
+        var purchaseOrg: [String: Int32] = [:]
+        for (purchaseId, stored) in storedPurchases {
+            if let index = directory.indexById[stored.orgId] { purchaseOrg[purchaseId] = index }
+        }
+        for record in input.topUps {
+            let key = "\(directory.profiles[Int(record.orgIndex)].id)|\(record.instant.microseconds)|\(record.packId)"
+            let hash = stableHash(key)
+            fingerprint.add(record.raw)
+            let fileIndex = Int(record.origin.fileIndex)
+            let id = record.purchaseId.rawValue
+            if purchaseOrg[id] == nil { purchaseOrg[id] = record.orgIndex }
+            if record.instant >= horizon {
+                work.input.counts[fileIndex].pending += 1
+            } else if let stored = appliedPurchases[id] {
+                if stored == hash {
+                    work.input.counts[fileIndex].duplicates += 1
+                } else {
+                    work.rejectRow(
+                        record.origin,
+                        Rejection(.conflictingDuplicate, "purchase \(id) was applied earlier with other content"),
+                        raw: record.raw)
+                }
+            } else if let earlier = rejectedPurchases[id] {
+                work.rejectRow(
+                    record.origin, Rejection(.rejectedEarlier, "rejected by an earlier close: \(earlier.reason)"),
+                    raw: record.raw)
+            } else {
+                let late = previousHorizon.map { record.instant < $0 } ?? false
+                let event = OrgEvent(
+                    kind: .topUpPurchase, instant: late ? previousHorizon! : record.instant,
+                    originalInstant: record.instant, id: id, sequence: record.origin.lineNumber, late: late,
+                    payload: .topUp(record.purchaseId, record.packId))
+                work.add(
+                    event, org: record.orgIndex,
+                    EventSource(kind: "top_up", id: id, hash: hash, origin: record.origin, raw: record.raw))
+            }
+        }
+
+        let refundIds = input.refunds.map(\.refundId)
+        let appliedRefunds = try ledger.appliedHashes(kind: "refund", ids: refundIds)
+        let rejectedRefunds = try ledger.engineRejections(kind: "refund", ids: refundIds)
+        for record in input.refunds {
+            let key = "\(record.purchaseId)|\(record.instant.microseconds)"
+            let hash = stableHash(key)
+            fingerprint.add(record.raw)
+            let fileIndex = Int(record.origin.fileIndex)
+            guard let orgIndex = purchaseOrg[record.purchaseId.rawValue] else {
+                work.rejectRow(
+                    record.origin, Rejection(.unknownPurchase, "purchase \(record.purchaseId) is not known"),
+                    raw: record.raw)
+                continue
+            }
+            if record.instant >= horizon {
+                work.input.counts[fileIndex].pending += 1
+            } else if let stored = appliedRefunds[record.refundId] {
+                if stored == hash {
+                    work.input.counts[fileIndex].duplicates += 1
+                } else {
+                    work.rejectRow(
+                        record.origin,
+                        Rejection(.conflictingDuplicate, "refund \(record.refundId) was applied earlier with other content"),
+                        raw: record.raw)
+                }
+            } else if let earlier = rejectedRefunds[record.refundId] {
+                work.rejectRow(
+                    record.origin, Rejection(.rejectedEarlier, "rejected by an earlier close: \(earlier.reason)"),
+                    raw: record.raw)
+            } else if let previousHorizon, record.instant < previousHorizon {
+                work.rejectRow(
+                    record.origin,
+                    Rejection(.closedPeriod, "refund at \(record.instant) is before the ledger's horizon \(previousHorizon)"),
+                    raw: record.raw)
+            } else {
+                let event = OrgEvent(
+                    kind: .refund, instant: record.instant, originalInstant: record.instant, id: record.refundId,
+                    sequence: record.origin.lineNumber, late: false,
+                    payload: .refund(refundId: record.refundId, purchaseId: record.purchaseId))
+                work.add(
+                    event, org: orgIndex,
+                    EventSource(kind: "refund", id: record.refundId, hash: hash, origin: record.origin, raw: record.raw))
+            }
+        }
+        work.fingerprint = fingerprint.hex
+        return work
+    }
+
+    static func usageRaw(_ record: UsageRecord, directory: OrgDirectory, input: InputFolder) -> String {
+        [
+            record.eventId, directory.profiles[Int(record.orgIndex)].id.rawValue, record.instant.description,
+            input.users[Int(record.userIndex)], input.catalog.actions[Int(record.actionIndex)].id.rawValue,
+            String(record.credits),
+        ].joined(separator: ",")
+    }
+
+    mutating func add(_ event: OrgEvent, org: Int32, _ source: EventSource) {
+        eventsByOrg[org, default: []].append(event)
+        originsByOrg[org, default: []].append(source)
+    }
+
+    mutating func rejectRow(_ origin: RowOrigin, _ rejection: Rejection, raw: String) {
+        input.reject(origin.fileIndex, Int(origin.lineNumber), rejection, raw)
+    }
+
+    /// Runs the engine for every org, in org order, and gathers what it produced.
+    mutating func runEngine(
+        directory: OrgDirectory, states: [String: OrgState], catalog: Catalog, input: InputFolder, horizon: Instant
+    ) throws(EngineConfigurationError) {
+        for (index, profile) in directory.profiles.enumerated() {
+            let orgIndex = Int32(index)
+            var events = eventsByOrg[orgIndex] ?? []
+            var sources = originsByOrg[orgIndex] ?? []
+            if events.count > 1 {
+                let order = events.indices.sorted { OrgEvent.precedes(events[$0], events[$1]) }
+                events = order.map { events[$0] }
+                sources = order.map { sources[$0] }
+            }
+            let context = EngineContext(
+                catalog: catalog, users: input.users,
+                permissions: input.hasMembersFile ? (input.memberPermissions[profile.id] ?? [:]) : nil)
+            let run = try Engine.run(
+                state: states[profile.id.rawValue], profile: profile, events: events, horizon: horizon,
+                context: context)
+            for (position, outcome) in run.outcomes.enumerated() {
+                let source = sources[position]
+                switch outcome {
+                case .applied:
+                    self.input.counts[Int(source.origin.fileIndex)].applied += 1
+                    applied.append((source.kind, source.id, source.hash))
+                    if source.kind == "top_up" {
+                        purchases.append((source.id, profile.id.rawValue, nil))
+                    }
+                case .rejected(let rejection):
+                    let raw = source.raw ?? ""
+                    rejectRow(source.origin, rejection, raw: raw.isEmpty ? source.id : raw)
+                    // Plan changes are judged again each close; ids the engine refused stay refused.
+                    if source.kind != "plan_change" {
+                        engineRejected.append((source.kind, source.id, source.hash, rejection.text))
+                    }
+                }
+            }
+            periods.append(contentsOf: run.periods)
+            documents.append(contentsOf: run.documents)
+            storedOrgs.append(Ledger.StoredOrg(profile: profile, state: run.state))
+        }
+        periods.sort { ($0.orgId, $0.periodEnd) < ($1.orgId, $1.periodEnd) }
+    }
+
+    /// Numbers the close's documents in the order of §6.8, continuing the ledger's gapless
+    /// sequences, and resolves each credit note's reference to its purchase's invoice.
+    mutating func number(ledger: Ledger, issuer: Issuer) throws {
+        var last = try ledger.lastSequences()
+        documents.sort(by: DocumentNumber.numberingOrder)
+        var invoiceByPurchase = knownPurchaseInvoices
+        for index in documents.indices {
+            let prefix = documents[index].kind == .invoice ? issuer.invoicePrefix : issuer.creditNotePrefix
+            let year = documents[index].issueDate.year
+            let key = "\(prefix)|\(year)"
+            let next = (last[key] ?? 0) + 1
+            last[key] = next
+            sequences[key] = next
+            documents[index].number = DocumentNumber.format(prefix: prefix, year: year, sequence: next)
+            if documents[index].source == .topUp {
+                invoiceByPurchase[documents[index].sourceId] = documents[index].number
+            }
+        }
+        for index in documents.indices where documents[index].kind == .creditNote {
+            if let purchase = documents[index].referencedSourceId {
+                documents[index].referencedNumber = invoiceByPurchase[purchase]
+            }
+        }
+        for index in purchases.indices {
+            purchases[index].invoiceNumber = invoiceByPurchase[purchases[index].purchaseId]
+        }
+    }
+}
+
+/// A stable digest of the rows a close read, so two people can tell they closed the same data.
+struct FingerprintBuilder {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    var count = 0
+
+    mutating func add(_ text: String) {
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        hash ^= 0x0A
+        hash &*= 0x0000_0100_0000_01b3
+        count += 1
+    }
+
+    var hex: String {
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits + "/\(count)"
+    }
+}

@@ -1,0 +1,354 @@
+import Foundation
+import GRDB
+import Invoicing
+
+/// The ledger: SQLite through GRDB. It owns the horizon, each org's profile and state, every
+/// applied and engine-rejected id, every issued number, each closed period and document,
+/// and one row per run. Migrations are append-only: a shipped migration is never edited.
+public final class Ledger {
+    public let path: String
+    let pool: DatabasePool
+
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        // A second writer must fail at once rather than wait: the close holds its own lock.
+        configuration.busyMode = .immediateError
+        pool = try DatabasePool(path: path, configuration: configuration)
+        if !readOnly { try Ledger.migrator.migrate(pool) }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE runs (
+                        id INTEGER PRIMARY KEY, through TEXT NOT NULL, previous_horizon INTEGER,
+                        horizon INTEGER NOT NULL, report TEXT NOT NULL);
+                    CREATE TABLE orgs (org_id TEXT PRIMARY KEY, profile TEXT NOT NULL, state TEXT);
+                    CREATE TABLE periods (
+                        org_id TEXT NOT NULL, period_end TEXT NOT NULL, period_start TEXT NOT NULL,
+                        run_id INTEGER NOT NULL REFERENCES runs(id), record TEXT NOT NULL,
+                        PRIMARY KEY (org_id, period_end));
+                    CREATE INDEX periods_by_run ON periods(run_id);
+                    CREATE TABLE documents (
+                        number TEXT PRIMARY KEY, kind TEXT NOT NULL, org_id TEXT NOT NULL,
+                        issue_date TEXT NOT NULL, currency TEXT NOT NULL, net_minor INTEGER NOT NULL,
+                        tax_minor INTEGER NOT NULL, total_minor INTEGER NOT NULL, source TEXT NOT NULL,
+                        source_id TEXT NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(id),
+                        document TEXT NOT NULL);
+                    CREATE INDEX documents_by_run ON documents(run_id);
+                    CREATE INDEX documents_by_org ON documents(org_id, issue_date);
+                    CREATE TABLE sequences (
+                        prefix TEXT NOT NULL, year INTEGER NOT NULL, last INTEGER NOT NULL,
+                        PRIMARY KEY (prefix, year));
+                    CREATE TABLE applied_ids (
+                        kind TEXT NOT NULL, id TEXT NOT NULL, content_hash INTEGER NOT NULL,
+                        run_id INTEGER NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+                    CREATE TABLE engine_rejections (
+                        kind TEXT NOT NULL, id TEXT NOT NULL, content_hash INTEGER NOT NULL,
+                        reason TEXT NOT NULL, run_id INTEGER NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+                    CREATE TABLE purchases (
+                        purchase_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, invoice_number TEXT);
+                    CREATE TABLE run_rejections (
+                        run_id INTEGER NOT NULL, position INTEGER NOT NULL, source_file TEXT NOT NULL,
+                        line INTEGER NOT NULL, reason TEXT NOT NULL, raw TEXT NOT NULL,
+                        PRIMARY KEY (run_id, position));
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: Reading
+
+    public func horizon() throws -> Instant? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'horizon'")
+                .flatMap { Int64($0) }.map { Instant(microseconds: $0) }
+        }
+    }
+
+    public struct StoredOrg: Sendable {
+        public var profile: OrgProfile
+        public var state: OrgState?
+    }
+
+    public func orgs() throws -> [StoredOrg] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT profile, state FROM orgs ORDER BY org_id").map { row in
+                StoredOrg(
+                    profile: try decode(OrgProfile.self, row["profile"]),
+                    state: try (row["state"] as String?).map { try decode(OrgState.self, $0) })
+            }
+        }
+    }
+
+    /// Content hashes of applied ids of one kind, for the ids asked about.
+    public func appliedHashes(kind: String, ids: [String]) throws -> [String: Int64] {
+        try lookup(table: "applied_ids", kind: kind, ids: ids)
+    }
+
+    public func engineRejections(kind: String, ids: [String]) throws -> [String: (hash: Int64, reason: String)] {
+        var result: [String: (Int64, String)] = [:]
+        try pool.read { db in
+            for chunk in ids.chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT id, content_hash, reason FROM engine_rejections WHERE kind = ? AND id IN (\(marks))",
+                    arguments: StatementArguments([kind] + chunk))
+                for row in rows { result[row["id"]] = (row["content_hash"], row["reason"]) }
+            }
+        }
+        return result
+    }
+
+    func lookup(table: String, kind: String, ids: [String]) throws -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        try pool.read { db in
+            for chunk in ids.chunked(500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT id, content_hash FROM \(table) WHERE kind = ? AND id IN (\(marks))",
+                    arguments: StatementArguments([kind] + chunk))
+                for row in rows { result[row["id"]] = row["content_hash"] }
+            }
+        }
+        return result
+    }
+
+    /// purchase id → (org, invoice number) for purchases applied by earlier runs.
+    public func purchases() throws -> [String: (orgId: String, invoiceNumber: String?)] {
+        try pool.read { db in
+            var result: [String: (String, String?)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT purchase_id, org_id, invoice_number FROM purchases") {
+                result[row["purchase_id"]] = (row["org_id"], row["invoice_number"])
+            }
+            return result
+        }
+    }
+
+    public func lastSequences() throws -> [String: Int64] {
+        try pool.read { db in
+            var result: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT prefix, year, last FROM sequences") {
+                result["\(row["prefix"] as String)|\(row["year"] as Int)"] = row["last"]
+            }
+            return result
+        }
+    }
+
+    public struct RunInfo: Sendable {
+        public var id: Int64
+        public var through: CivilDate
+        public var previousHorizon: Instant?
+        public var horizon: Instant
+        public var report: RunReport
+    }
+
+    public func run(through: CivilDate) throws -> RunInfo? {
+        try pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM runs WHERE through = ? ORDER BY id DESC LIMIT 1",
+                arguments: [through.description]
+            ).map(Ledger.runInfo)
+        }
+    }
+
+    public func lastRun() throws -> RunInfo? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1").map(Ledger.runInfo)
+        }
+    }
+
+    static func runInfo(_ row: Row) throws -> RunInfo {
+        RunInfo(
+            id: row["id"], through: CivilDate.parse(row["through"] as String)!,
+            previousHorizon: (row["previous_horizon"] as Int64?).map { Instant(microseconds: $0) },
+            horizon: Instant(microseconds: row["horizon"]), report: try decode(RunReport.self, row["report"]))
+    }
+
+    public func periods(run: Int64) throws -> [PeriodRecord] {
+        try pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT record FROM periods WHERE run_id = ? ORDER BY org_id, period_end", arguments: [run]
+            ).map { try decode(PeriodRecord.self, $0) }
+        }
+    }
+
+    public func documents(run: Int64) throws -> [Document] {
+        try pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT document FROM documents WHERE run_id = ? ORDER BY number", arguments: [run]
+            ).map { try decode(Document.self, $0) }
+        }
+    }
+
+    /// Documents of one org issued in [start, end), for its statement.
+    public func documents(org: OrgID, from start: CivilDate, to end: CivilDate) throws -> [Document] {
+        try pool.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT document FROM documents WHERE org_id = ? AND issue_date >= ? AND issue_date < ?
+                    ORDER BY number
+                    """, arguments: [org.rawValue, start.description, end.description]
+            ).map { try decode(Document.self, $0) }
+        }
+    }
+
+    public func rejections(run: Int64) throws -> [RejectedRow] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM run_rejections WHERE run_id = ? ORDER BY position", arguments: [run]
+            ).map { row in
+                let reasonText: String = row["reason"]
+                let parts = reasonText.split(separator: ":", maxSplits: 1).map(String.init)
+                let reason = Rejection.Reason(rawValue: parts[0]) ?? .malformedRecord
+                let detail = parts.count > 1 ? String(parts[1].dropFirst()) : ""
+                return RejectedRow(
+                    sourceFile: row["source_file"], lineNumber: row["line"], rejection: Rejection(reason, detail),
+                    raw: row["raw"])
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    /// Everything one close adds, written in one transaction: all or nothing.
+    public struct Commit: Sendable {
+        public var through: CivilDate
+        public var previousHorizon: Instant?
+        public var horizon: Instant
+        public var report: RunReport
+        public var orgs: [StoredOrg]
+        public var periods: [PeriodRecord]
+        public var documents: [Document]
+        public var sequences: [String: Int64]
+        public var applied: [(kind: String, id: String, hash: Int64)]
+        public var engineRejected: [(kind: String, id: String, hash: Int64, reason: String)]
+        public var purchases: [(purchaseId: String, orgId: String, invoiceNumber: String?)]
+        public var rejectedRows: [RejectedRow]
+    }
+
+    /// Writes a close and returns its run id. `beforeCommit` runs inside the transaction, so a
+    /// failure there (a test's simulated kill, an invalid document) rolls everything back.
+    public func commit(_ commit: Commit, beforeCommit: () throws -> Void = {}) throws -> Int64 {
+        try pool.writeWithoutTransaction { db in
+            var runId: Int64 = 0
+            try db.inTransaction(.immediate) {
+                try db.execute(
+                    sql: "INSERT INTO runs (through, previous_horizon, horizon, report) VALUES (?, ?, ?, ?)",
+                    arguments: [
+                        commit.through.description, commit.previousHorizon?.microseconds,
+                        commit.horizon.microseconds, try encode(commit.report),
+                    ])
+                runId = db.lastInsertedRowID
+                let orgStatement = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
+                for org in commit.orgs {
+                    try orgStatement.execute(arguments: [
+                        org.profile.id.rawValue, try encode(org.profile), try org.state.map { try encode($0) },
+                    ])
+                }
+                let periodStatement = try db.makeStatement(
+                    sql: "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)")
+                for period in commit.periods {
+                    try periodStatement.execute(arguments: [
+                        period.orgId.rawValue, period.periodEnd.description, period.periodStart.description, runId,
+                        try encode(period),
+                    ])
+                }
+                let documentStatement = try db.makeStatement(
+                    sql: """
+                        INSERT INTO documents (number, kind, org_id, issue_date, currency, net_minor, tax_minor,
+                            total_minor, source, source_id, run_id, document)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                for document in commit.documents {
+                    try documentStatement.execute(arguments: [
+                        document.number, document.kind.rawValue, document.orgId, document.issueDate.description,
+                        document.currencyCode, document.netMinor, document.taxMinor, document.totalMinor,
+                        document.source.rawValue, document.sourceId, runId, try encode(document),
+                    ])
+                }
+                for (key, last) in commit.sequences {
+                    let parts = key.split(separator: "|")
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO sequences (prefix, year, last) VALUES (?, ?, ?)",
+                        arguments: [String(parts[0]), Int(parts[1])!, last])
+                }
+                let appliedStatement = try db.makeStatement(
+                    sql: "INSERT INTO applied_ids (kind, id, content_hash, run_id) VALUES (?, ?, ?, ?)")
+                for entry in commit.applied {
+                    try appliedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, runId])
+                }
+                let rejectedStatement = try db.makeStatement(
+                    sql: "INSERT OR REPLACE INTO engine_rejections (kind, id, content_hash, reason, run_id) VALUES (?, ?, ?, ?, ?)")
+                for entry in commit.engineRejected {
+                    try rejectedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, entry.reason, runId])
+                }
+                for purchase in commit.purchases {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO purchases (purchase_id, org_id, invoice_number) VALUES (?, ?, ?)",
+                        arguments: [purchase.purchaseId, purchase.orgId, purchase.invoiceNumber])
+                }
+                let rowStatement = try db.makeStatement(
+                    sql: "INSERT INTO run_rejections (run_id, position, source_file, line, reason, raw) VALUES (?, ?, ?, ?, ?, ?)")
+                for (position, row) in commit.rejectedRows.enumerated() {
+                    try rowStatement.execute(arguments: [
+                        runId, position, row.sourceFile, row.lineNumber, row.rejection.text, row.raw,
+                    ])
+                }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('horizon', ?)",
+                    arguments: [String(commit.horizon.microseconds)])
+                try beforeCommit()
+                return .commit
+            }
+            return runId
+        }
+    }
+}
+
+/// What a run read and did, stored with the run so its report re-renders identically.
+public struct RunReport: Codable, Sendable, Hashable {
+    public var files: [String]
+    public var counts: [RowCounts]
+    public var periodsClosed: Int
+    public var documentsIssued: Int
+    public var inputFingerprint: String
+}
+
+let ledgerEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return encoder
+}()
+
+func encode<T: Encodable>(_ value: T) throws -> String {
+    String(decoding: try ledgerEncoder.encode(value), as: UTF8.self)
+}
+
+func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+    try JSONDecoder().decode(type, from: Data(text.utf8))
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
+
+/// A stable 64-bit FNV-1a hash of content, for idempotency checks across runs. Swift's own
+/// Hasher is seeded per process, so it cannot be stored.
+public func stableHash(_ text: String) -> Int64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash &*= 0x0000_0100_0000_01b3
+    }
+    return Int64(bitPattern: hash)
+}
