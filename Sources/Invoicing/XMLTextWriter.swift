@@ -1,0 +1,119 @@
+import CLibXML2
+
+/// libxml2 must be initialised once before threads use it; a global constant is initialised
+/// exactly once and thread-safely by the Swift runtime, so touching it is the cheap guard.
+let libxml2Initialized: Void = { xmlInitParser() }()
+
+/// Why libxml2 could not produce a document.
+public enum XMLWriterError: Error, Equatable, Sendable {
+    /// A libxml2 writer call reported failure; `operation` names the first one that failed.
+    case libxml2Failed(operation: String)
+}
+
+/// A thin, element-at-a-time wrapper over libxml2's xmlTextWriter writing into memory.
+///
+/// Failures are sticky: the first failing call is remembered and `finish()` throws it, so the
+/// rendering code reads as a plain sequence of elements instead of a `try` on every line.
+final class XMLTextWriter {
+    private let buffer: xmlBufferPtr
+    private var writer: xmlTextWriterPtr?
+    private var failure: XMLWriterError?
+
+    init() throws {
+        _ = libxml2Initialized
+        guard let buffer = xmlBufferCreate() else { throw XMLWriterError.libxml2Failed(operation: "xmlBufferCreate") }
+        guard let writer = xmlNewTextWriterMemory(buffer, 0) else {
+            xmlBufferFree(buffer)
+            throw XMLWriterError.libxml2Failed(operation: "xmlNewTextWriterMemory")
+        }
+        self.buffer = buffer
+        self.writer = writer
+        check(xmlTextWriterSetIndent(writer, 1), "xmlTextWriterSetIndent")
+        withXMLString("  ") { check(xmlTextWriterSetIndentString(writer, $0), "xmlTextWriterSetIndentString") }
+        check(xmlTextWriterStartDocument(writer, "1.0", "UTF-8", nil), "xmlTextWriterStartDocument")
+    }
+
+    deinit {
+        if let writer { xmlFreeTextWriter(writer) }
+        xmlBufferFree(buffer)
+    }
+
+    /// Opens an element; every `start` needs a matching `end`.
+    func start(_ name: String) {
+        guard let writer else { return }
+        withXMLString(name) { check(xmlTextWriterStartElement(writer, $0), "xmlTextWriterStartElement \(name)") }
+    }
+
+    func end() {
+        guard let writer else { return }
+        check(xmlTextWriterEndElement(writer), "xmlTextWriterEndElement")
+    }
+
+    func attribute(_ name: String, _ value: String) {
+        guard let writer else { return }
+        withXMLString(name) { namePointer in
+            withXMLString(XMLTextWriter.xmlSafe(value)) { valuePointer in
+                check(
+                    xmlTextWriterWriteAttribute(writer, namePointer, valuePointer),
+                    "xmlTextWriterWriteAttribute \(name)")
+            }
+        }
+    }
+
+    /// Writes `<name attributes…>text</name>`. Empty text writes nothing at all, because an
+    /// empty element is never meaningful in UBL and Peppol rejects it (PEPPOL-EN16931-R008).
+    func element(_ name: String, _ text: String, attributes: [(String, String)] = []) {
+        let safe = XMLTextWriter.xmlSafe(text)
+        guard let writer, !safe.isEmpty else { return }
+        start(name)
+        for (attributeName, value) in attributes { attribute(attributeName, value) }
+        // xmlTextWriterWriteString escapes `&`, `<` and `>`; the bytes passed are UTF-8.
+        withXMLString(safe) { check(xmlTextWriterWriteString(writer, $0), "xmlTextWriterWriteString \(name)") }
+        end()
+    }
+
+    /// Closes the document and returns its bytes, or the first failure.
+    func finish() throws -> [UInt8] {
+        if let writer {
+            check(xmlTextWriterEndDocument(writer), "xmlTextWriterEndDocument")
+            // Freeing the writer flushes it into the buffer.
+            xmlFreeTextWriter(writer)
+            self.writer = nil
+        }
+        if let failure { throw failure }
+        let count = Int(xmlBufferLength(buffer))
+        guard let content = xmlBufferContent(buffer) else { return [] }
+        return Array(UnsafeBufferPointer(start: content, count: count))
+    }
+
+    private func check(_ result: Int32, _ operation: @autoclosure () -> String) {
+        if result < 0, failure == nil { failure = .libxml2Failed(operation: operation()) }
+    }
+
+    /// Drops the characters XML 1.0 cannot carry at all (C0 controls other than tab, line feed
+    /// and carriage return, and U+FFFE/U+FFFF): libxml2 would write them through and produce a
+    /// document no parser accepts. Swift strings never hold lone surrogates.
+    static func xmlSafe(_ text: String) -> String {
+        let allowed = text.unicodeScalars.allSatisfy(isXMLCharacter)
+        if allowed { return text }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.filter(isXMLCharacter))
+        return String(scalars)
+    }
+
+    private static func isXMLCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x9, 0xA, 0xD: true
+        case 0x20...0xFFFD: true
+        case 0x10000...0x10FFFF: true
+        default: false
+        }
+    }
+}
+
+/// Calls `body` with a NUL-terminated UTF-8 copy of `text` typed as libxml2's `xmlChar`.
+func withXMLString<Result>(_ text: String, _ body: (UnsafePointer<xmlChar>) -> Result) -> Result {
+    var bytes = Array(text.utf8)
+    bytes.append(0)
+    return bytes.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
