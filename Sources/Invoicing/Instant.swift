@@ -11,7 +11,8 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
 
     /// The UTC date this instant falls on.
     public var date: CivilDate {
-        let days = microseconds >= 0
+        let days =
+            microseconds >= 0
             ? microseconds / Instant.microsecondsPerDay
             : (microseconds - Instant.microsecondsPerDay + 1) / Instant.microsecondsPerDay
         return CivilDate(daysSinceEpoch: days)
@@ -74,7 +75,8 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
             return nil
         }
         guard index == bytes.count else { return nil }
-        let local = Instant(date: date).microseconds
+        let local =
+            Instant(date: date).microseconds
             + Int64(hour * 3600 + minute * 60 + second) * 1_000_000 + micros
         return Instant(microseconds: local - offsetSeconds * 1_000_000)
     }
@@ -85,7 +87,8 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
         let within = microseconds - Instant(date: day).microseconds
         let seconds = Int(within / 1_000_000)
         let micros = Int(within % 1_000_000)
-        var text = day.description + "T" + pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":"
+        var text =
+            day.description + "T" + pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":"
             + pad(seconds % 60, 2)
         if micros != 0 { text += "." + pad(micros, 6) }
         return text + "Z"

@@ -138,7 +138,8 @@ public enum ClosePipeline {
                         sourceFile: "orgs.csv", lineNumber: 0,
                         rejection: Rejection(
                             .orgStartsInClosedPeriod,
-                            "new org \(key) starts on \(profile.startDate), before the ledger's horizon \(previousHorizon)"),
+                            "new org \(key) starts on \(profile.startDate), before the ledger's horizon \(previousHorizon)"
+                        ),
                         raw: key))
                 counts.rejected += 1
                 continue
@@ -224,14 +225,18 @@ public enum ClosePipeline {
                 return CloseSummary(
                     through: options.through, appliedNothing: true, ledgerHorizon: horizon, report: nil,
                     rejectedCount: 0, outputFolder: options.outputFolder,
-                    message: "nothing to do: the ledger is closed through \(closedThrough) and had no close through \(options.through)")
+                    message:
+                        "nothing to do: the ledger is closed through \(closedThrough) and had no close through \(options.through)"
+                )
             }
             let catalog = try? CatalogReader.read(path: options.inputFolder + "/plans.yaml")
             try OutputWriter.render(run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog)
             return CloseSummary(
                 through: options.through, appliedNothing: true, ledgerHorizon: horizon, report: run.report,
                 rejectedCount: try ledger.rejections(run: run.id).count, outputFolder: options.outputFolder,
-                message: "applied nothing: the ledger is closed through \(closedThrough); the close through \(options.through) was written again")
+                message:
+                    "applied nothing: the ledger is closed through \(closedThrough); the close through \(options.through) was written again"
+            )
         } catch let error as CloseError {
             throw error
         } catch {

@@ -54,7 +54,8 @@ struct CloseWork {
                 } else {
                     work.rejectRow(
                         record.origin,
-                        Rejection(.conflictingDuplicate, "event \(record.eventId) was applied earlier with other content"),
+                        Rejection(
+                            .conflictingDuplicate, "event \(record.eventId) was applied earlier with other content"),
                         raw: usageRaw(record, directory: directory, input: input))
                 }
                 continue
@@ -83,7 +84,9 @@ struct CloseWork {
             } else if let previousHorizon, record.instant < previousHorizon {
                 work.rejectRow(
                     record.origin,
-                    Rejection(.closedPeriod, "plan change at \(record.instant) is before the ledger's horizon \(previousHorizon)"),
+                    Rejection(
+                        .closedPeriod,
+                        "plan change at \(record.instant) is before the ledger's horizon \(previousHorizon)"),
                     raw: record.raw)
             } else {
                 let event = OrgEvent(
@@ -165,7 +168,8 @@ struct CloseWork {
                 } else {
                     work.rejectRow(
                         record.origin,
-                        Rejection(.conflictingDuplicate, "refund \(record.refundId) was applied earlier with other content"),
+                        Rejection(
+                            .conflictingDuplicate, "refund \(record.refundId) was applied earlier with other content"),
                         raw: record.raw)
                 }
             } else if let earlier = rejectedRefunds[record.refundId] {
@@ -175,7 +179,8 @@ struct CloseWork {
             } else if let previousHorizon, record.instant < previousHorizon {
                 work.rejectRow(
                     record.origin,
-                    Rejection(.closedPeriod, "refund at \(record.instant) is before the ledger's horizon \(previousHorizon)"),
+                    Rejection(
+                        .closedPeriod, "refund at \(record.instant) is before the ledger's horizon \(previousHorizon)"),
                     raw: record.raw)
             } else {
                 let event = OrgEvent(
@@ -184,7 +189,8 @@ struct CloseWork {
                     payload: .refund(refundId: record.refundId, purchaseId: record.purchaseId))
                 work.add(
                     event, org: orgIndex,
-                    EventSource(kind: "refund", id: record.refundId, hash: hash, origin: record.origin, raw: record.raw))
+                    EventSource(kind: "refund", id: record.refundId, hash: hash, origin: record.origin, raw: record.raw)
+                )
             }
         }
         work.fingerprint = fingerprint.hex

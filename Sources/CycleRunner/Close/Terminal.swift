@@ -62,7 +62,9 @@ public enum InputValidation {
         var lines = ["rows per file (read, kept for a close, duplicates, rejected):"]
         for (file, fileCounts) in zip(input.files, input.counts) {
             let kept = fileCounts.read - fileCounts.duplicates - fileCounts.rejected
-            lines.append("  \(file): \(fileCounts.read) read, \(kept) valid, \(fileCounts.duplicates) duplicates, \(fileCounts.rejected) rejected")
+            lines.append(
+                "  \(file): \(fileCounts.read) read, \(kept) valid, \(fileCounts.duplicates) duplicates, \(fileCounts.rejected) rejected"
+            )
         }
         lines.append("rejected: \(input.rejected.count) (see \(reportFolder)/rejected.csv)")
         for org in orgs where ["AE", "K"].contains(org.tax.categoryCode) && org.vatId == nil {

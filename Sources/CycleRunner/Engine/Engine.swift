@@ -232,7 +232,8 @@ public struct Engine {
             lines.append(
                 .single(
                     kind: .proration, itemName: "Upgrade from \(charge.fromPlan) to \(charge.toPlan), prorated",
-                    note: "Effective \(charge.at), \(charge.credits) prorated credits", amountMinor: charge.amountMinor))
+                    note: "Effective \(charge.at), \(charge.credits) prorated credits", amountMinor: charge.amountMinor)
+            )
         }
         if let overage, let price = overage.terms.overagePrice {
             let amount = price.lineAmountMinor(quantity: overage.credits)

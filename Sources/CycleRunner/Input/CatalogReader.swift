@@ -195,9 +195,10 @@ struct Walker {
         if let endpoint, !endpoint.contains(":") {
             throw error(fields.values["endpoint_id"], key: "issuer.endpoint_id", "expected scheme:id")
         }
-        let terms = try fields.values["payment_terms_days"].map { node throws(InputError) in
-            try integer(node, key: "issuer.payment_terms_days")
-        } ?? 30
+        let terms =
+            try fields.values["payment_terms_days"].map { node throws(InputError) in
+                try integer(node, key: "issuer.payment_terms_days")
+            } ?? 30
         return Issuer(
             party: Party(
                 name: try text("name"), street: try text("street"), city: try text("city"),
@@ -219,7 +220,9 @@ struct Walker {
             ("overage", \.overageRevenue), ("packs", \.packRevenue), ("vat", \.vatPayable),
         ]
         for (name, path) in setters {
-            if let value = fields.values[name] { accounts[keyPath: path] = try string(value, key: "issuer.accounts.\(name)") }
+            if let value = fields.values[name] {
+                accounts[keyPath: path] = try string(value, key: "issuer.accounts.\(name)")
+            }
         }
         for name in fields.values.keys where !setters.contains(where: { $0.0 == name }) {
             throw error(fields.values[name], key: "issuer.accounts.\(name)", "unknown account \(name)")
@@ -231,9 +234,10 @@ struct Walker {
         let fields = try map(item.node, key: "plans")
         let id = try string(required(fields, "id"), key: "plans.id")
         let key = "plans[\(id)]"
-        let custom = try fields.values["custom"].map { node throws(InputError) in
-            try boolean(node, key: "\(key).custom")
-        } ?? false
+        let custom =
+            try fields.values["custom"].map { node throws(InputError) in
+                try boolean(node, key: "\(key).custom")
+            } ?? false
         var monthly: Int64?
         var cap: Int64?
         var prices: [String: Int64] = [:]

@@ -167,7 +167,8 @@ public enum InputReader {
         }
         if plan.isCustom, custom == nil {
             throw .file(
-                column: "monthly_credits", message: "org \(id) starts on custom plan \(plan.id) without monthly_credits, bank_cap and price")
+                column: "monthly_credits",
+                message: "org \(id) starts on custom plan \(plan.id) without monthly_credits, bank_cap and price")
         }
         let profile = OrgProfile(
             id: OrgID(id), name: try get { () throws(Rejection) in try fields.text("name") }, firstPlanId: plan.id,
@@ -215,7 +216,8 @@ public enum InputReader {
                 }
                 let credits = try fields.credits("credits")
                 if instant < profile.startInstant {
-                    throw Rejection(.beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
+                    throw Rejection(
+                        .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
                 }
                 var userNumber = userIndex[user]
                 if userNumber == nil {
@@ -248,7 +250,8 @@ public enum InputReader {
                 throw Rejection(.unknownPlan, "plan \(planText) is not in plans.yaml")
             }
             if instant < profile.startInstant {
-                throw Rejection(.beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
+                throw Rejection(
+                    .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
             }
             let record = PlanChangeRecord(
                 orgIndex: orgIndex, instant: instant, planId: PlanID(planText),
@@ -268,7 +271,8 @@ public enum InputReader {
                 throw Rejection(.unknownPack, "pack \(packText) is not in plans.yaml")
             }
             if instant < profile.startInstant {
-                throw Rejection(.beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
+                throw Rejection(
+                    .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
             }
             let key = "\(orgIndex)|\(instant.microseconds)|\(packText)"
             if let first = seenPurchases[purchaseId] {

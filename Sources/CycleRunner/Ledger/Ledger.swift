@@ -97,7 +97,8 @@ public final class Ledger {
             for chunk in ids.chunked(500) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try Row.fetchAll(
-                    db, sql: "SELECT id, content_hash, reason FROM engine_rejections WHERE kind = ? AND id IN (\(marks))",
+                    db,
+                    sql: "SELECT id, content_hash, reason FROM engine_rejections WHERE kind = ? AND id IN (\(marks))",
                     arguments: StatementArguments([kind] + chunk))
                 for row in rows { result[row["id"]] = (row["content_hash"], row["reason"]) }
             }
@@ -254,7 +255,8 @@ public final class Ledger {
                     ])
                 }
                 let periodStatement = try db.makeStatement(
-                    sql: "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)")
+                    sql: "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)"
+                )
                 for period in commit.periods {
                     try periodStatement.execute(arguments: [
                         period.orgId.rawValue, period.periodEnd.description, period.periodStart.description, runId,
@@ -286,7 +288,9 @@ public final class Ledger {
                     try appliedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, runId])
                 }
                 let rejectedStatement = try db.makeStatement(
-                    sql: "INSERT OR REPLACE INTO engine_rejections (kind, id, content_hash, reason, run_id) VALUES (?, ?, ?, ?, ?)")
+                    sql:
+                        "INSERT OR REPLACE INTO engine_rejections (kind, id, content_hash, reason, run_id) VALUES (?, ?, ?, ?, ?)"
+                )
                 for entry in commit.engineRejected {
                     try rejectedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, entry.reason, runId])
                 }
@@ -296,7 +300,9 @@ public final class Ledger {
                         arguments: [purchase.purchaseId, purchase.orgId, purchase.invoiceNumber])
                 }
                 let rowStatement = try db.makeStatement(
-                    sql: "INSERT INTO run_rejections (run_id, position, source_file, line, reason, raw) VALUES (?, ?, ?, ?, ?, ?)")
+                    sql:
+                        "INSERT INTO run_rejections (run_id, position, source_file, line, reason, raw) VALUES (?, ?, ?, ?, ?, ?)"
+                )
                 for (position, row) in commit.rejectedRows.enumerated() {
                     try rowStatement.execute(arguments: [
                         runId, position, row.sourceFile, row.lineNumber, row.rejection.text, row.raw,

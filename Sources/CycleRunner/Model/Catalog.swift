@@ -91,7 +91,8 @@ public enum TermsProblem: Error, Sendable, Equatable {
         switch self {
         case .unknownPlan(let plan): Rejection(.unknownPlan, "no plan \(plan) in plans.yaml")
         case .customTermsMissing(let plan):
-            Rejection(.customTermsMissing, "plan \(plan) is custom and the org row has no monthly_credits, bank_cap, price")
+            Rejection(
+                .customTermsMissing, "plan \(plan) is custom and the org row has no monthly_credits, bank_cap, price")
         case .currencyNotPriced(let plan, let currency):
             Rejection(.currencyNotPriced, "plan \(plan) has no \(currency) price")
         }

@@ -49,7 +49,8 @@ public enum OutputWriter {
         try writeFileAtomically(closeFolder + "/journal.csv", journal)
 
         for document in documents {
-            try writeFileAtomically(outputFolder + "/invoices/" + document.number + ".xml", try UBLWriter.render(document))
+            try writeFileAtomically(
+                outputFolder + "/invoices/" + document.number + ".xml", try UBLWriter.render(document))
         }
 
         let encoder = JSONEncoder()

@@ -18,14 +18,17 @@ enum ReportHTML {
             <h2>Credits</h2><table>
 
             """
-        func total(_ key: KeyPath<PeriodRecord, Int64>) -> String { grouped(periods.reduce(0) { $0 + $1[keyPath: key] }) }
+        func total(_ key: KeyPath<PeriodRecord, Int64>) -> String {
+            grouped(periods.reduce(0) { $0 + $1[keyPath: key] })
+        }
         let totals: [(String, KeyPath<PeriodRecord, Int64>)] = [
             ("Credits used", \.usageCredits), ("Overdrawn", \.overdraft), ("Rolled over", \.rolledOver),
             ("Expired by cap", \.expiredCap), ("Expired by age", \.expiredAge), ("Fresh credits", \.freshCredits),
             ("Overage billed", \.overageBilled),
         ]
         for (label, key) in totals { html += "<tr><td>\(label)</td><td class=\"n\">\(total(key))</td></tr>\n" }
-        html += "</table>\n<h2>Money by currency</h2>\n<table><tr><th>Currency</th><th class=\"n\">Invoiced</th>"
+        html +=
+            "</table>\n<h2>Money by currency</h2>\n<table><tr><th>Currency</th><th class=\"n\">Invoiced</th>"
             + "<th class=\"n\">Credited</th><th class=\"n\">Tax</th></tr>\n"
         let currencies = Set(documents.map(\.currencyCode)).sorted()
         for code in currencies {
@@ -34,15 +37,18 @@ enum ReportHTML {
             let invoiced = inCurrency.filter { $0.kind == .invoice }.reduce(0) { $0 + $1.totalMinor }
             let credited = inCurrency.filter { $0.kind == .creditNote }.reduce(0) { $0 + $1.totalMinor }
             let tax = inCurrency.reduce(0) { $0 + ($1.kind == .invoice ? $1.taxMinor : -$1.taxMinor) }
-            html += "<tr><td>\(code)</td><td class=\"n\">\(DecimalText.format(invoiced, scale: exponent))</td>"
+            html +=
+                "<tr><td>\(code)</td><td class=\"n\">\(DecimalText.format(invoiced, scale: exponent))</td>"
                 + "<td class=\"n\">\(DecimalText.format(credited, scale: exponent))</td>"
                 + "<td class=\"n\">\(DecimalText.format(tax, scale: exponent))</td></tr>\n"
         }
-        html += "</table>\n<h2>Rows per input file</h2>\n<table><tr><th>File</th><th class=\"n\">Read</th>"
+        html +=
+            "</table>\n<h2>Rows per input file</h2>\n<table><tr><th>File</th><th class=\"n\">Read</th>"
             + "<th class=\"n\">Applied</th><th class=\"n\">Duplicates</th><th class=\"n\">Rejected</th>"
             + "<th class=\"n\">Pending</th></tr>\n"
         for (file, counts) in zip(run.report.files, run.report.counts) {
-            html += "<tr><td>\(htmlEscape(file))</td><td class=\"n\">\(grouped(Int64(counts.read)))</td>"
+            html +=
+                "<tr><td>\(htmlEscape(file))</td><td class=\"n\">\(grouped(Int64(counts.read)))</td>"
                 + "<td class=\"n\">\(grouped(Int64(counts.applied)))</td>"
                 + "<td class=\"n\">\(grouped(Int64(counts.duplicates)))</td>"
                 + "<td class=\"n\">\(grouped(Int64(counts.rejected)))</td>"
@@ -50,7 +56,8 @@ enum ReportHTML {
         }
         html += "</table>\n<h2>Rejected rows</h2>\n<table><tr><th>Where</th><th>Reason</th><th>Row</th></tr>\n"
         for row in rejected {
-            html += "<tr><td>\(htmlEscape(row.sourceFile)):\(row.lineNumber)</td>"
+            html +=
+                "<tr><td>\(htmlEscape(row.sourceFile)):\(row.lineNumber)</td>"
                 + "<td>\(htmlEscape(row.rejection.text))</td><td>\(htmlEscape(row.raw))</td></tr>\n"
         }
         html += "</table>\n<h2>Statements</h2>\n<ul>\n"
@@ -61,7 +68,8 @@ enum ReportHTML {
         html += "</ul>\n<h2>Documents</h2>\n<ul>\n"
         for document in documents {
             let link = "../../invoices/\(document.number).xml"
-            html += "<li><a href=\"\(htmlEscape(link))\">\(htmlEscape(document.number))</a> "
+            html +=
+                "<li><a href=\"\(htmlEscape(link))\">\(htmlEscape(document.number))</a> "
                 + "\(htmlEscape(document.orgId)) \(DecimalText.format(document.totalMinor, scale: document.currency.exponent)) "
                 + "\(document.currencyCode)</li>\n"
         }

@@ -52,7 +52,8 @@ public struct Statement: Codable, Sendable {
             (catalog?.actions ?? []).map { ($0.id.rawValue, $0.label) }, uniquingKeysWith: { first, _ in first })
         usageByAction = record.usageByAction.keys.sorted(by: utf8Less).map { action in
             let usage = record.usageByAction[action]!
-            return ActionLine(action: action, label: labels[action] ?? action, events: usage.events, credits: usage.credits)
+            return ActionLine(
+                action: action, label: labels[action] ?? action, events: usage.events, credits: usage.credits)
         }
         bankLots = record.bankLotsAfter
         topUpLots = record.topUpLotsAfter

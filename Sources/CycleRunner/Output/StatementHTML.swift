@@ -34,17 +34,20 @@ enum StatementHTML {
         var anyFlag = false
         if statement.flags.overdraft {
             anyFlag = true
-            html += "<p class=\"flag\">Overdraft: \(value("overdraft")) credits were used beyond all balances. "
+            html +=
+                "<p class=\"flag\">Overdraft: \(value("overdraft")) credits were used beyond all balances. "
                 + "Consider a larger plan or a credit pack.</p>\n"
         }
         if statement.flags.bankBelowBuffer {
             anyFlag = true
-            html += "<p class=\"flag\">The Rollover Bank is below 10 % of the monthly credits: "
+            html +=
+                "<p class=\"flag\">The Rollover Bank is below 10 % of the monthly credits: "
                 + "keep a buffer for last-minute renders.</p>\n"
         }
         if statement.flags.eventsWithoutPermission > 0 {
             anyFlag = true
-            html += "<p class=\"flag\">\(grouped(statement.flags.eventsWithoutPermission)) events were started by "
+            html +=
+                "<p class=\"flag\">\(grouped(statement.flags.eventsWithoutPermission)) events were started by "
                 + "members without the Use Credits permission.</p>\n"
         }
         if !anyFlag { html += "<p class=\"muted\">Nothing to flag.</p>\n" }
@@ -69,31 +72,39 @@ enum StatementHTML {
         html += "</table>\n<h2>Usage by action</h2>\n"
         html += "<table><tr><th>Action</th><th class=\"n\">Events</th><th class=\"n\">Credits</th></tr>\n"
         for line in statement.usageByAction {
-            html += "<tr><td>\(htmlEscape(line.label))</td><td class=\"n\">\(grouped(line.events))</td>"
+            html +=
+                "<tr><td>\(htmlEscape(line.label))</td><td class=\"n\">\(grouped(line.events))</td>"
                 + "<td class=\"n\">\(grouped(line.credits))</td></tr>\n"
         }
-        html += "</table>\n<h2>Lots after the renewal</h2>\n<table><tr><th>Lot</th><th>Date</th><th>Expires</th>"
+        html +=
+            "</table>\n<h2>Lots after the renewal</h2>\n<table><tr><th>Lot</th><th>Date</th><th>Expires</th>"
             + "<th class=\"n\">Credits</th></tr>\n"
         for lot in statement.bankLots {
-            html += "<tr><td>Rollover bank</td><td>\(lot.bankedOn)</td><td></td>"
+            html +=
+                "<tr><td>Rollover bank</td><td>\(lot.bankedOn)</td><td></td>"
                 + "<td class=\"n\">\(grouped(lot.amount))</td></tr>\n"
         }
         for lot in statement.topUpLots {
-            html += "<tr><td>Pack \(htmlEscape(lot.packId.rawValue)) (\(htmlEscape(lot.purchaseId.rawValue)))</td>"
+            html +=
+                "<tr><td>Pack \(htmlEscape(lot.packId.rawValue)) (\(htmlEscape(lot.purchaseId.rawValue)))</td>"
                 + "<td>\(lot.purchasedAt.date)</td><td>\(lot.expiresAt.map { $0.date.description } ?? "never")</td>"
                 + "<td class=\"n\">\(grouped(lot.amount))</td></tr>\n"
         }
-        html += "</table>\n<h2>Most expensive events</h2>\n<table><tr><th>Event</th><th>When</th><th>Action</th>"
+        html +=
+            "</table>\n<h2>Most expensive events</h2>\n<table><tr><th>Event</th><th>When</th><th>Action</th>"
             + "<th>User</th><th class=\"n\">Credits</th></tr>\n"
         for event in statement.mostExpensiveEvents {
-            html += "<tr><td>\(htmlEscape(event.eventId))\(event.late ? " (late)" : "")</td><td>\(event.occurredAt)</td>"
+            html +=
+                "<tr><td>\(htmlEscape(event.eventId))\(event.late ? " (late)" : "")</td><td>\(event.occurredAt)</td>"
                 + "<td>\(htmlEscape(event.action))</td><td>\(htmlEscape(event.user))</td>"
                 + "<td class=\"n\">\(grouped(event.credits))</td></tr>\n"
         }
-        html += "</table>\n<h2>Invoices in the period</h2>\n<table><tr><th>Number</th><th>Kind</th><th>Date</th>"
+        html +=
+            "</table>\n<h2>Invoices in the period</h2>\n<table><tr><th>Number</th><th>Kind</th><th>Date</th>"
             + "<th class=\"n\">Total</th></tr>\n"
         for invoice in statement.invoices {
-            html += "<tr><td>\(htmlEscape(invoice.number))</td><td>\(invoice.kind)</td><td>\(invoice.issueDate)</td>"
+            html +=
+                "<tr><td>\(htmlEscape(invoice.number))</td><td>\(invoice.kind)</td><td>\(invoice.issueDate)</td>"
                 + "<td class=\"n\">\(invoice.total) \(invoice.currency)</td></tr>\n"
         }
         html += "</table>\n</body></html>\n"
