@@ -81,8 +81,8 @@ enum CSVTestParser {
         var row: [String] = []
         var field = ""
         var inQuotes = false
-        var characters = Array(text.replacingOccurrences(of: "\r\n", with: "\n"))
-        if characters.last != "\n" { characters.append("\n") }
+        var characters: [Character] = Array(text.replacingOccurrences(of: "\r\n", with: "\n"))
+        if characters.last != "\n" { characters += ["\n"] }
         var index = 0
         while index < characters.count {
             let character = characters[index]

@@ -8,6 +8,9 @@ public struct CloseOptions: Sendable {
     public var ledgerPath: String
     public var strict: Bool
     public var schemasFolder: String?
+    /// Called at each phase boundary with the phase's name: progress for a terminal, and the
+    /// place where crash tests stop a close. A throw aborts the close there.
+    public var onPhase: (@Sendable (String) throws -> Void)?
 
     public init(
         through: CivilDate, inputFolder: String, outputFolder: String, ledgerPath: String? = nil,
@@ -30,13 +33,15 @@ public enum CloseError: Error, CustomStringConvertible {
     case ledger(String)
     case output(String)
     case invalidDocument(String)
+    /// Stopped by `CloseOptions.onPhase` (tests, or a cancelled run).
+    case interrupted(String)
 
     public var exitCode: Int32 {
         switch self {
         case .input, .invalidDocument: 2
         case .strictRejected: 3
         case .locked, .ledger: 4
-        case .output: 5
+        case .output, .interrupted: 5
         }
     }
 
@@ -48,6 +53,7 @@ public enum CloseError: Error, CustomStringConvertible {
                 + (rows.first.map { "\($0.sourceFile):\($0.lineNumber) \($0.rejection.text)" } ?? "")
         case .locked(let message), .ledger(let message), .output(let message), .invalidDocument(let message):
             message
+        case .interrupted(let phase): "interrupted at \(phase)"
         }
     }
 }
@@ -66,8 +72,13 @@ public struct CloseSummary: Sendable {
 /// The month-end close of §7: read, classify against the ledger, run the engine per org,
 /// number the documents, commit in one transaction, then render every file from the ledger.
 public enum ClosePipeline {
-    /// A hook for crash tests: called with a phase name at each boundary.
-    nonisolated(unsafe) public static var phaseHook: ((String) -> Void)?
+    static func phase(_ name: String, _ options: CloseOptions) throws(CloseError) {
+        do {
+            try options.onPhase?(name)
+        } catch {
+            throw .interrupted(name)
+        }
+    }
 
     public static func close(_ options: CloseOptions) throws(CloseError) -> CloseSummary {
         guard makeFolder(options.outputFolder) else {
@@ -77,7 +88,7 @@ public enum ClosePipeline {
             throw .locked("the ledger \(options.ledgerPath) is in use by another run (or cannot be locked)")
         }
         defer { withExtendedLifetime(lock) {} }
-        phaseHook?("locked")
+        try phase("locked", options)
 
         // Whole-file problems stop the run before the ledger or any output is touched.
         let catalog: Catalog
@@ -105,7 +116,7 @@ public enum ClosePipeline {
         if let previousHorizon, horizon <= previousHorizon {
             return try rerender(options, ledger: ledger, horizon: previousHorizon)
         }
-        phaseHook?("read")
+        try phase("read", options)
 
         // Orgs: the ledger keeps each org's start and first plan as first seen.
         var rejected = orgRejected
@@ -158,7 +169,7 @@ public enum ClosePipeline {
         } catch {
             throw .input(error)
         }
-        phaseHook?("parsed")
+        try phase("parsed", options)
 
         var work: CloseWork
         do {
@@ -173,7 +184,7 @@ public enum ClosePipeline {
         } catch {
             throw .input(InputError(file: "plans.yaml", error.description))
         }
-        phaseHook?("engine")
+        try phase("engine", options)
 
         if options.strict, !work.input.rejected.isEmpty {
             throw .strictRejected(work.input.rejected)
@@ -188,26 +199,31 @@ public enum ClosePipeline {
         }
         let report = RunReport(
             files: work.input.files, counts: work.input.counts, periodsClosed: work.periods.count,
-            documentsIssued: work.documents.count, inputFingerprint: work.fingerprint)
+            documentsIssued: work.documents.count, inputFingerprint: work.fingerprint,
+            documentWarnings: work.documents.flatMap { document in
+                UBLWriter.knownRuleViolations(for: document).map { "\(document.number): \($0)" }
+            })
         let commit = Ledger.Commit(
             through: options.through, previousHorizon: previousHorizon, horizon: horizon, report: report,
             orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
             applied: work.applied, engineRejected: work.engineRejected, purchases: work.purchases,
             rejectedRows: work.input.rejected)
-        phaseHook?("commit")
+        try phase("commit", options)
         let runId: Int64
         do {
-            runId = try ledger.commit(commit) { phaseHook?("inside-commit") }
+            runId = try ledger.commit(commit) { try options.onPhase?("inside-commit") }
         } catch {
             throw .ledger("the close could not be committed, nothing was changed: \(error)")
         }
-        phaseHook?("committed")
+        try phase("committed", options)
         do {
-            try OutputWriter.render(run: runId, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog)
+            try OutputWriter.render(
+                run: runId, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog,
+                beforeEachFile: { try options.onPhase?("file") })
         } catch {
             throw .output("the close is committed but its files could not be written (rerun to write them): \(error)")
         }
-        phaseHook?("rendered")
+        try phase("rendered", options)
         return CloseSummary(
             through: options.through, appliedNothing: false, ledgerHorizon: horizon, report: report,
             rejectedCount: work.input.rejected.count, outputFolder: options.outputFolder,

@@ -14,6 +14,7 @@ public enum Terminal {
                     "  \(file): \(counts.read) = \(counts.applied) + \(counts.duplicates) + \(counts.rejected) + \(counts.pending)"
                 )
             }
+            for warning in report.documentWarnings { lines.append("warning: " + warning) }
             lines.append("files: \(summary.outputFolder)/closes/\(summary.through)/")
         }
         return lines.joined(separator: "\n")

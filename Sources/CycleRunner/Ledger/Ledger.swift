@@ -326,6 +326,9 @@ public struct RunReport: Codable, Sendable, Hashable {
     public var periodsClosed: Int
     public var documentsIssued: Int
     public var inputFingerprint: String
+    /// Documents whose data breaks an e-invoice rule (for example reverse charge without the
+    /// buyer's VAT id): issued, because the sale happened, but named here for correction.
+    public var documentWarnings: [String] = []
 }
 
 let ledgerEncoder: JSONEncoder = {
@@ -357,4 +360,16 @@ public func stableHash(_ text: String) -> Int64 {
         hash &*= 0x0000_0100_0000_01b3
     }
     return Int64(bitPattern: hash)
+}
+
+extension Ledger {
+    /// Row counts of every table, in a fixed order: what a rerun must leave unchanged.
+    public func tableCounts() throws -> [Int] {
+        try pool.read { db in
+            try [
+                "runs", "orgs", "periods", "documents", "sequences", "applied_ids", "engine_rejections", "purchases",
+                "run_rejections",
+            ].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
+        }
+    }
 }

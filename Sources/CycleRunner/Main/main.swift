@@ -20,7 +20,7 @@ struct CycleRunnerCommand: ParsableCommand {
             the close date to the ledger (output/ledger.sqlite), and writes per-org statements, UBL invoices
             and the close's CSV exports under the output folder.
             """,
-        subcommands: [Close.self, Validate.self, Balances.self])
+        subcommands: [Close.self, Validate.self, Balances.self, Generate.self])
 }
 
 struct Close: ParsableCommand {
@@ -46,12 +46,12 @@ struct Close: ParsableCommand {
         guard let date = CivilDate.parse(through) else {
             throw ValidationError("--through must be a date like 2026-11-30")
         }
-        if isatty(2) != 0, !quiet {
-            ClosePipeline.phaseHook = { phase in FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
-        }
-        let options = CloseOptions(
+        var options = CloseOptions(
             through: date, inputFolder: input, outputFolder: output, ledgerPath: ledger, strict: strict,
             schemasFolder: schemas)
+        if isatty(2) != 0, !quiet {
+            options.onPhase = { phase in FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+        }
         do {
             let summary = try ClosePipeline.close(options)
             if !quiet { print(Terminal.summary(summary)) }
@@ -100,6 +100,37 @@ struct Balances: ParsableCommand {
             printError("the ledger \(path) cannot be read: \(error)")
             throw ExitCode(4)
         }
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a synthetic input folder of any size, the same for the same seed.")
+
+    @Option(name: .long, help: "Number of orgs.") var orgs = 100
+    @Option(name: .long, help: "Number of months of usage, from --start.") var months = 3
+    @Option(name: .long, help: "Usage events per org and month, on average.") var events = 50
+    @Option(name: .long, help: "Seed: the same seed gives the same files.") var seed: UInt64 = 1
+    @Option(name: .long, help: "First month (YYYY-MM-DD, any day of it).") var start = "2026-01-01"
+    @Option(name: .long, help: "Percent of usage rows followed by a duplicate, conflict or bad row.")
+    var dirty = 0
+    @Option(name: .long, help: "Folder to write.") var out: String
+
+    func run() throws {
+        guard let first = CivilDate.parse(start) else { throw ValidationError("--start must be YYYY-MM-DD") }
+        guard orgs > 0, months > 0, events >= 0, (0...100).contains(dirty) else {
+            throw ValidationError("--orgs and --months must be positive, --dirty 0 to 100")
+        }
+        let options = GeneratorOptions(
+            orgs: orgs, months: months, eventsPerOrgMonth: events, seed: seed,
+            firstMonth: CivilDate(year: first.year, month: first.month, day: 1), dirtyPercent: dirty)
+        do {
+            try InputGenerator.write(options, to: out)
+        } catch {
+            printError(error.description)
+            throw ExitCode(5)
+        }
+        print("wrote \(out): close it with --through \(options.lastDay)")
     }
 }
 

@@ -5,7 +5,16 @@ import Invoicing
 /// Renders one close's files from the ledger. Nothing here reads inputs or the clock, so a
 /// rerun writes the same bytes.
 public enum OutputWriter {
-    public static func render(run runId: Int64, ledger: Ledger, outputFolder: String, catalog: Catalog?) throws {
+    public static func render(
+        run runId: Int64, ledger: Ledger, outputFolder: String, catalog: Catalog?,
+        beforeEachFile: () throws -> Void = {}
+    ) throws {
+        // Every file goes through here, so a test can stop the rendering between any two files.
+        func write(_ path: String, _ bytes: [UInt8]) throws {
+            try beforeEachFile()
+            try writeFileAtomically(path, bytes)
+        }
+        func write(_ path: String, _ text: String) throws { try write(path, Array(text.utf8)) }
         guard let run = try ledger.lastRun().flatMap({ $0.id == runId ? $0 : nil }) ?? ledger.runById(runId) else {
             return
         }
@@ -18,7 +27,7 @@ public enum OutputWriter {
 
         var summary = CSVWriter.line(PeriodRecord.csvHeader)
         for period in periods { summary += CSVWriter.line(period.csvFields) }
-        try writeFileAtomically(closeFolder + "/period-summary.csv", summary)
+        try write(closeFolder + "/period-summary.csv", summary)
 
         var invoices = CSVWriter.line([
             "number", "kind", "org_id", "issue_date", "currency", "net_minor", "tax_minor", "total_minor",
@@ -31,25 +40,25 @@ public enum OutputWriter {
                 String(document.totalMinor), document.referencedNumber ?? "",
             ])
         }
-        try writeFileAtomically(closeFolder + "/invoices.csv", invoices)
+        try write(closeFolder + "/invoices.csv", invoices)
 
         var rejectedText = CSVWriter.line(["source_file", "line", "reason", "raw"])
         for row in rejected {
             rejectedText += CSVWriter.line([row.sourceFile, String(row.lineNumber), row.rejection.text, row.raw])
         }
-        try writeFileAtomically(closeFolder + "/rejected.csv", rejectedText)
+        try write(closeFolder + "/rejected.csv", rejectedText)
 
         let accounts = catalog?.issuer.accounts ?? JournalAccounts.defaults
-        var journal = Journal.csvHeader
+        var journal = Journal.csvHeader + "\n"
         for document in documents.sorted(by: { utf8Less($0.number, $1.number) }) {
             for line in Journal.lines(for: document, accounts: accounts) {
-                journal += Journal.csvRow(line)
+                journal += Journal.csvRow(line) + "\n"
             }
         }
-        try writeFileAtomically(closeFolder + "/journal.csv", journal)
+        try write(closeFolder + "/journal.csv", journal)
 
         for document in documents {
-            try writeFileAtomically(
+            try write(
                 outputFolder + "/invoices/" + document.number + ".xml", try UBLWriter.render(document))
         }
 
@@ -61,11 +70,11 @@ public enum OutputWriter {
             let statement = Statement(
                 record: period, profile: profiles[period.orgId.rawValue], documents: issued, catalog: catalog)
             let base = outputFolder + "/statements/" + period.orgId.rawValue + "/" + period.periodEnd.description
-            try writeFileAtomically(base + ".json", Array(try encoder.encode(statement)) + [0x0A])
-            try writeFileAtomically(base + ".html", StatementHTML.render(statement))
+            try write(base + ".json", Array(try encoder.encode(statement)) + [0x0A])
+            try write(base + ".html", StatementHTML.render(statement))
             statementLinks.append((period.orgId.rawValue, period.periodEnd.description))
         }
-        try writeFileAtomically(
+        try write(
             closeFolder + "/report.html",
             ReportHTML.render(
                 run: run, periods: periods, documents: documents, rejected: rejected, statements: statementLinks))

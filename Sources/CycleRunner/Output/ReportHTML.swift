@@ -54,6 +54,11 @@ enum ReportHTML {
                 + "<td class=\"n\">\(grouped(Int64(counts.rejected)))</td>"
                 + "<td class=\"n\">\(grouped(Int64(counts.pending)))</td></tr>\n"
         }
+        if !run.report.documentWarnings.isEmpty {
+            html += "</table>\n<h2>Documents that need attention</h2>\n<ul>\n"
+            for warning in run.report.documentWarnings { html += "<li>\(htmlEscape(warning))</li>\n" }
+            html += "</ul>\n<table>"
+        }
         html += "</table>\n<h2>Rejected rows</h2>\n<table><tr><th>Where</th><th>Reason</th><th>Row</th></tr>\n"
         for row in rejected {
             html +=
