@@ -130,7 +130,7 @@ ORGS = [
     ("bergmann-media", "Bergmann Media GmbH", "business", "2026-07-01", "EUR", "DE", "Schanzenstraße 22", "Köln",
      "51063", "S", "19", "DE287654321", "9930:DE287654321", "", None),
     ("harbour-lights", "Harbour Lights Productions Ltd", "business", "2026-07-15", "GBP", "GB",
-     "Unit 7, Wapping Wharf", "Bristol", "BS1 4RH", "S", "20", "", "0088:7300010000002", "HL-2026-Q3", None),
+     "Unit 7, Wapping Wharf", "Bristol", "BS1 4RH", "S", "20", "", "0088:7300010000018", "HL-2026-Q3", None),
     ("kiez-kollektiv", "Kiez Kollektiv e.V.", "community", "2026-08-29", "EUR", "DE", "Oranienstraße 25", "Berlin",
      "10999", "S", "19", "", "", "", None),
     ("lumiere-post", "Studio Lumière Post-Production SARL", "business", "2026-08-30", "EUR", "FR",

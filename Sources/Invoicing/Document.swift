@@ -227,3 +227,35 @@ public struct TaxSubtotal: Sendable, Hashable {
         return [TaxSubtotal(treatment: treatment, taxableMinor: taxable, taxMinor: tax)]
     }
 }
+
+/// Checks of electronic addresses that the Peppol rules apply to known schemes.
+public enum EndpointCheck {
+    /// GS1 check digit of a GLN (scheme 0088): weights 3 and 1 from the right of the body.
+    public static func isValidGLN(_ digits: String) -> Bool {
+        let values = digits.utf8.map { Int($0) - 48 }
+        guard values.count >= 2, values.allSatisfy({ (0...9).contains($0) }) else { return false }
+        var sum = 0
+        for (position, digit) in values.dropLast().reversed().enumerated() {
+            sum += digit * (position % 2 == 0 ? 3 : 1)
+        }
+        return (10 - sum % 10) % 10 == values.last!
+    }
+
+    /// A GLN with its check digit appended to `body`.
+    public static func gln(body: String) -> String {
+        let values = body.utf8.map { Int($0) - 48 }
+        var sum = 0
+        for (position, digit) in values.reversed().enumerated() { sum += digit * (position % 2 == 0 ? 3 : 1) }
+        return body + String((10 - sum % 10) % 10)
+    }
+
+    /// A sentence naming what is wrong with `endpointId`, or nil when nothing is known wrong.
+    public static func problem(_ endpointId: String) -> String? {
+        let parts = endpointId.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return "\(endpointId) is not scheme:id" }
+        if parts[0] == "0088", !isValidGLN(parts[1]) {
+            return "PEPPOL-COMMON-R040: \(parts[1]) is not a valid GLN (GS1 check digit)"
+        }
+        return nil
+    }
+}

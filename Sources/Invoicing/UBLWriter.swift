@@ -98,6 +98,11 @@ public enum UBLWriter {
             where endpointParts(party.endpointId) == nil {
                 problems.append("BR-62/BR-63: the \(role)'s endpoint id has no `scheme:` prefix")
             }
+            for (role, party) in [("seller", document.seller), ("buyer", document.buyer)] {
+                if let endpoint = party.endpointId, let problem = EndpointCheck.problem(endpoint) {
+                    problems.append("\(problem) (the \(role)'s endpoint id)")
+                }
+            }
         }
         return problems
     }

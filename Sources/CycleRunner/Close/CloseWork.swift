@@ -229,7 +229,7 @@ struct CloseWork {
             }
             let context = EngineContext(
                 catalog: catalog, users: input.users,
-                permissions: input.hasMembersFile ? (input.memberPermissions[profile.id] ?? [:]) : nil)
+                permissions: input.memberPermissions[profile.id])
             let run = try Engine.run(
                 state: states[profile.id.rawValue], profile: profile, events: events, horizon: horizon,
                 context: context)

@@ -68,6 +68,11 @@ public enum InputValidation {
             )
         }
         lines.append("rejected: \(input.rejected.count) (see \(reportFolder)/rejected.csv)")
+        for org in orgs {
+            if let endpoint = org.endpointId, let problem = EndpointCheck.problem(endpoint) {
+                lines.append("warning: org \(org.id) endpoint_id: \(problem)")
+            }
+        }
         for org in orgs where ["AE", "K"].contains(org.tax.categoryCode) && org.vatId == nil {
             lines.append(
                 "warning: org \(org.id) is \(org.tax.categoryCode) without vat_id; its e-invoices cannot pass BR-\(org.tax.categoryCode)-02"

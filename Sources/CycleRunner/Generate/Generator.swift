@@ -101,7 +101,7 @@ public enum InputGenerator {
                 reverseCharge ? "DE" : "GB", "\(number + 1) Main Street", reverseCharge ? "Berlin" : "London",
                 reverseCharge ? "10115" : "EC1A 1AA", reverseCharge ? "AE" : "S", reverseCharge ? "0" : "20",
                 reverseCharge ? "DE\(100_000_000 + number)" : "",
-                random.chance(30) ? "0088:\(7_300_010_000_000 + number)" : "",
+                random.chance(30) ? "0088:" + EndpointCheck.gln(body: String(730_001_000_000 + number)) : "",
                 random.chance(20) ? "PO-\(number)" : "", custom ? "50000" : "", custom ? "20000" : "",
                 custom ? price : "",
             ])

@@ -373,3 +373,9 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    public func allRunIds() throws -> [Int64] {
+        try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id") }
+    }
+}
