@@ -107,9 +107,9 @@ public final class CSVReader {
             throw CSVOpenError(path: path, reason: "is a folder")
         }
         self.fileDescriptor = descriptor
-        self.chunkBytes = chunkBytes
+        self.chunkBytes = max(1, chunkBytes)
         self.recordLimitBytes = recordLimitBytes
-        self.buffer = [UInt8](repeating: 0, count: chunkBytes)
+        self.buffer = [UInt8](repeating: 0, count: self.chunkBytes)
     }
 
     deinit { close(fileDescriptor) }
@@ -118,6 +118,8 @@ public final class CSVReader {
     private func fill() throws(CSVOpenError) -> Bool {
         if endOfFile { return false }
         if position > 0 {
+            // Bytes were consumed, so the file's first bytes are gone: a BOM from now on is data.
+            atFileStart = false
             let remaining = bufferCount - position
             if remaining > 0 {
                 buffer.withUnsafeMutableBufferPointer { pointer in
@@ -127,7 +129,8 @@ public final class CSVReader {
             bufferCount = remaining
             position = 0
         }
-        if buffer.count - bufferCount < chunkBytes / 2 {
+        // Grow when less than half a chunk is free (at least one byte, or a 1-byte chunk would stall).
+        if buffer.count - bufferCount < max(1, chunkBytes / 2) {
             buffer.append(contentsOf: repeatElement(0, count: max(chunkBytes, buffer.count)))
         }
         let capacity = buffer.count - bufferCount
@@ -275,23 +278,28 @@ public final class CSVReader {
                 }
                 _ = try fill()
             case .record(let end, let lines):
+                // The record is consumed before the callback runs, so a callback that stops the
+                // reading by throwing (the header read) does not see it again on the next call.
+                let start = position
+                let startLine = line
+                position = end
+                line += lines
                 try buffer.withUnsafeBufferPointer { bytes in
                     try bounds.withUnsafeBufferPointer { fieldBounds in
                         try scratch.withUnsafeBufferPointer { scratchBytes in
                             let row = CSVRow(
-                                lineNumber: line, bytes: bytes, bounds: fieldBounds, scratch: scratchBytes,
-                                recordRange: position..<end)
+                                lineNumber: startLine, bytes: bytes, bounds: fieldBounds, scratch: scratchBytes,
+                                recordRange: start..<end)
                             try body(row)
                         }
                     }
                 }
-                position = end
-                line += lines
             case .problem(let problem, let end, let lines):
                 let raw = String(decoding: buffer[position..<end], as: UTF8.self)
-                try onProblem(line, problem, raw.trimmingLineEnd())
+                let startLine = line
                 position = end
                 line += lines
+                try onProblem(startLine, problem, raw.trimmingLineEnd())
             }
         }
     }
