@@ -107,9 +107,9 @@ public final class CSVReader {
             throw CSVOpenError(path: path, reason: "is a folder")
         }
         self.fileDescriptor = descriptor
-        self.chunkBytes = chunkBytes
+        self.chunkBytes = max(1, chunkBytes)
         self.recordLimitBytes = recordLimitBytes
-        self.buffer = [UInt8](repeating: 0, count: chunkBytes)
+        self.buffer = [UInt8](repeating: 0, count: self.chunkBytes)
     }
 
     deinit { close(fileDescriptor) }
@@ -118,6 +118,8 @@ public final class CSVReader {
     private func fill() throws(CSVOpenError) -> Bool {
         if endOfFile { return false }
         if position > 0 {
+            // Bytes were consumed, so the file's first bytes are gone: a BOM from now on is data.
+            atFileStart = false
             let remaining = bufferCount - position
             if remaining > 0 {
                 buffer.withUnsafeMutableBufferPointer { pointer in
@@ -127,7 +129,8 @@ public final class CSVReader {
             bufferCount = remaining
             position = 0
         }
-        if buffer.count - bufferCount < chunkBytes / 2 {
+        // Grow when less than half a chunk is free (at least one byte, or a 1-byte chunk would stall).
+        if buffer.count - bufferCount < max(1, chunkBytes / 2) {
             buffer.append(contentsOf: repeatElement(0, count: max(chunkBytes, buffer.count)))
         }
         let capacity = buffer.count - bufferCount
@@ -197,6 +200,14 @@ public final class CSVReader {
                     }
                     if !closed {
                         if !endOfFile { return .needMore }
+                        // A quote that never closes would swallow the rest of the file into one
+                        // rejected row; report only the record's first line and read on from the
+                        // next one, so one stray quote cannot hide the rows after it.
+                        var lineEnd = position
+                        while lineEnd < end, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+                        if lineEnd < end {
+                            return .problem(.unterminatedQuote(column: column), end: lineEnd + 1, lines: 1)
+                        }
                         return .problem(.unterminatedQuote(column: column), end: end, lines: lines)
                     }
                     bounds.append(FieldBounds(start: scratchStart, end: scratch.count, inScratch: true))
@@ -275,8 +286,8 @@ public final class CSVReader {
                 }
                 _ = try fill()
             case .record(let end, let lines):
-                // Consume the record before the callback, so a callback that stops the
-                // reading (the header pass) leaves the reader after that record.
+                // The record is consumed before the callback runs, so a callback that stops the
+                // reading by throwing (the header read) does not see it again on the next call.
                 let start = position
                 let startLine = line
                 position = end
