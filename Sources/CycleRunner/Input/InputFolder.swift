@@ -198,7 +198,7 @@ public enum InputReader {
             throw InputError(file: "usage/", "missing folder: usage/*.csv is required (it may hold no files)")
         }
         var userIndex: [String: Int32] = [:]
-        var seenUsage: [String: (key: String, origin: RowOrigin)] = [:]
+        var seenUsage: [UTF8Key: (hash: Int64, origin: RowOrigin)] = [:]
         for name in usageFiles {
             let display = "usage/" + name
             let table = try CSVTable(
@@ -225,18 +225,24 @@ public enum InputReader {
                     userIndex[user] = userNumber
                     input.users.append(user)
                 }
+                var hasher = StableHasher()
+                hasher.add(profile.id.rawValue)
+                hasher.add(instant.microseconds)
+                hasher.add(user)
+                hasher.add(actionText)
+                hasher.add(credits)
                 let record = UsageRecord(
                     eventId: eventId, orgIndex: orgIndex, actionIndex: Int32(action), userIndex: userNumber!,
-                    instant: instant, credits: credits, origin: origin)
-                let key = record.contentKey(orgs: orgs.profiles, actions: catalog.actions, users: input.users)
-                if let first = seenUsage[eventId] {
-                    if first.key == key { return .duplicate }
+                    instant: instant, credits: credits, origin: origin, contentHash: hasher.value)
+                let key = UTF8Key(eventId)
+                if let first = seenUsage[key] {
+                    if first.hash == record.contentHash { return .duplicate }
                     throw Rejection(
                         .conflictingDuplicate,
-                        "event_id \(eventId) was already read with other content at \(input.files[Int(first.origin.fileIndex)]):\(first.origin.lineNumber)"
-                    )
+                        "event_id \(eventId) was already read with other content at "
+                            + "\(input.files[Int(first.origin.fileIndex)]):\(first.origin.lineNumber)")
                 }
-                seenUsage[eventId] = (key, origin)
+                seenUsage[key] = (record.contentHash, origin)
                 input.usage.append(record)
                 return .kept
             }

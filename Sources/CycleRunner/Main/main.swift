@@ -41,6 +41,7 @@ struct Close: ParsableCommand {
     @Option(name: .long, help: "UBL 2.1 XSD folder; validate every document before committing.")
     var schemas: String?
     @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
+    @Flag(name: .long, help: "Print the time each phase took to stderr (for benchmarks).") var timings = false
 
     func run() throws {
         guard let date = CivilDate.parse(through) else {
@@ -49,9 +50,22 @@ struct Close: ParsableCommand {
         var options = CloseOptions(
             through: date, inputFolder: input, outputFolder: output, ledgerPath: ledger, strict: strict,
             schemasFolder: schemas)
-        if isatty(2) != 0, !quiet {
-            options.onPhase = { phase in FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+        if timings {
+            let clock = PhaseClock()
+            options.onPhase = { phase in clock.mark(phase) }
+            defer { clock.report() }
+            try runClose(options)
+            return
         }
+        if isatty(2) != 0, !quiet {
+            options.onPhase = { phase in
+                if phase != "file" { FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+            }
+        }
+        try runClose(options)
+    }
+
+    func runClose(_ options: CloseOptions) throws {
         do {
             let summary = try ClosePipeline.close(options)
             if !quiet { print(Terminal.summary(summary)) }
@@ -131,6 +145,38 @@ struct Generate: ParsableCommand {
             throw ExitCode(5)
         }
         print("wrote \(out): close it with --through \(options.lastDay)")
+    }
+}
+
+/// Wall time per phase of a close, measured outside the pipeline so no clock enters it.
+final class PhaseClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = ContinuousClock.now
+    private var phases: [(String, Duration)] = []
+    private var files = 0
+
+    func mark(_ phase: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if phase == "file" {
+            files += 1
+            return
+        }
+        let now = ContinuousClock.now
+        phases.append((phase, now - last))
+        last = now
+    }
+
+    func report() {
+        mark("end")
+        lock.lock()
+        defer { lock.unlock() }
+        for (phase, duration) in phases {
+            let milliseconds =
+                duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+            FileHandle.standardError.write(Data("phase \(phase): \(milliseconds) ms\n".utf8))
+        }
+        FileHandle.standardError.write(Data("files written: \(files)\n".utf8))
     }
 }
 

@@ -39,7 +39,7 @@ public struct Statement: Codable, Sendable {
     public var mostExpensiveEvents: [NotableEvent]
     public var invoices: [InvoiceRef]
 
-    init(record: PeriodRecord, profile: OrgProfile?, documents: [Document], catalog: Catalog?) {
+    init(record: PeriodRecord, profile: OrgProfile?, documents: [DocumentSummary], catalog: Catalog?) {
         orgId = record.orgId.rawValue
         orgName = profile?.name ?? record.orgId.rawValue
         periodStart = record.periodStart.description
@@ -66,7 +66,8 @@ public struct Statement: Codable, Sendable {
             InvoiceRef(
                 number: document.number, kind: document.kind.rawValue, issueDate: document.issueDate.description,
                 currency: document.currencyCode,
-                total: DecimalText.format(document.totalMinor, scale: document.currency.exponent),
+                total: DecimalText.format(
+                    document.totalMinor, scale: Currency(code: document.currencyCode)?.exponent ?? 2),
                 totalMinor: document.totalMinor)
         }
     }
