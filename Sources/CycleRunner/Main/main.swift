@@ -20,7 +20,7 @@ struct CycleRunnerCommand: ParsableCommand {
             the close date to the ledger (output/ledger.sqlite), and writes per-org statements, UBL invoices
             and the close's CSV exports under the output folder.
             """,
-        subcommands: [Close.self, Validate.self, Balances.self, Generate.self])
+        subcommands: [Close.self, Validate.self, Balances.self, Generate.self, Scan.self])
 }
 
 struct Close: ParsableCommand {
@@ -177,6 +177,42 @@ final class PhaseClock: @unchecked Sendable {
             FileHandle.standardError.write(Data("phase \(phase): \(milliseconds) ms\n".utf8))
         }
         FileHandle.standardError.write(Data("files written: \(files)\n".utf8))
+    }
+}
+
+/// Reads CSV files with the product's reader and nothing else: the benchmark's measure of
+/// parsing speed.
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read CSV files with the built-in reader and report records and MB/s (benchmarks).",
+        shouldDisplay: false)
+
+    @Argument(help: "CSV files.") var files: [String]
+
+    func run() throws {
+        var records = 0
+        var fields = 0
+        var bytes = 0
+        let start = ContinuousClock.now
+        for file in files {
+            let reader = try CSVReader(path: file)
+            try reader.forEachRecord(
+                { row in
+                    records += 1
+                    fields += row.count
+                    for index in 0..<row.count { bytes &+= row.field(index).count }
+                }, onProblem: { _, _, _ in records += 1 })
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var size = 0
+        for file in files {
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: file) {
+                size += (attributes[.size] as? Int) ?? 0
+            }
+        }
+        print("records \(records) fields \(fields) field_bytes \(bytes) file_bytes \(size) seconds \(seconds)")
+        print(String(format: "throughput %.1f MB/s", Double(size) / 1e6 / max(seconds, 1e-9)))
     }
 }
 
