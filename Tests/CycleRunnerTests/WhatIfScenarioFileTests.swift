@@ -48,7 +48,10 @@ import Testing
         ("add_plan_changes:\n  - { org: a, at: 2026-02-30, plan: business }\n", 2, "add_plan_changes[0].at", "date"),
         ("add_plan_changes:\n  - { org: a, at: 2025-12-01, plan: business }\n", 2, "add_plan_changes[0]", "before"),
         ("add_plan_changes:\n  - { org: a, plan: business }\n", 2, "at", "missing key at"),
-        ("remove_plan_changes:\n  - { org: a, plan: community }\n", 2, "remove_plan_changes[0]", "matches no"),
+        (
+            "remove_plan_changes:\n  - { org: a, plan: community }\n", 2, "remove_plan_changes[0]",
+            "matches no plan change of org a in plan_changes.csv (it has: 2026-02-10T00:00:00Z business)"
+        ),
         ("move_all:\n  - { from: community, to: gold, at: 2026-02-01 }\n", 2, "move_all[0].to", "no plan gold"),
         ("move_all:\n  - { from: standard, to: standard, at: 2026-02-01 }\n", 2, "move_all[0]", "same plan"),
         ("plans:\n  enterprise: { bank_cap: 5000 }\n", 2, "plans.enterprise", "set them under orgs:"),
@@ -94,8 +97,8 @@ import Testing
         #expect(result.scenario.description == "Every form at once")
         #expect(
             result.changes == [
-                "Plan business: overage_price USD 0.015000 → USD 0.020000",
-                "Plan standard: bank_cap 1,000 → 2,000; prices USD 29.00 → USD 35.00",
+                "Plan business: overage_price USD 0.015000 → 0.020000",
+                "Plan standard: bank_cap 1,000 → 2,000; prices USD 29.00 → 35.00",
                 "New plan studio (Studio, rank 2)",
                 "Org e1 custom terms: monthly_credits 50,000 → 60,000",
                 "Removed 1 plan change of a from plan_changes.csv",

@@ -35,7 +35,12 @@ extension Scenario {
             }
             let removed = before - planChanges.count
             guard removed > 0 else {
-                throw error(removal.place, "matches no plan change of org \(removal.org) in plan_changes.csv")
+                // Listing what the org does have turns a near miss (an offset, a plan) into a fix.
+                let existing = planChanges.filter { $0.orgIndex == orgIndex }.map { "\($0.instant) \($0.planId)" }
+                throw error(
+                    removal.place,
+                    "matches no plan change of org \(removal.org) in plan_changes.csv (it has: "
+                        + (existing.isEmpty ? "none" : existing.joined(separator: ", ")) + ")")
             }
             changes.append(
                 "Removed \(removed) plan change\(removed == 1 ? "" : "s") of \(removal.org) from plan_changes.csv")
@@ -160,29 +165,28 @@ extension Scenario {
             if before != after { parts.append("\(name) \(before) → \(after)") }
         }
         func text(_ value: Int64?) -> String { value.map { grouped($0) } ?? "none" }
-        func prices(_ values: [String: Int64]) -> String {
-            values.keys.sorted().map { code in
-                "\(code) \(DecimalText.format(values[code]!, scale: Currency(code: code)?.exponent ?? 2))"
-            }.joined(separator: ", ")
-        }
-        func unitPrices(_ values: [String: UnitPrice]) -> String {
-            values.keys.sorted().map { code in
-                let scale = (Currency(code: code)?.exponent ?? 2) + UnitPrice.extraDigits
-                return "\(code) \(DecimalText.format(values[code]!.scaledAmount, scale: scale))"
-            }.joined(separator: ", ")
+        /// Only the currencies whose price changed: "prices USD 29.00 → 35.00".
+        func prices(_ name: String, _ before: [String: Int64], _ after: [String: Int64], extra: Int = 0) {
+            for code in Set(before.keys).union(after.keys).sorted() where before[code] != after[code] {
+                let scale = (Currency(code: code)?.exponent ?? 2) + extra
+                func text(_ value: Int64?) -> String { value.map { DecimalText.format($0, scale: scale) } ?? "none" }
+                parts.append("\(name) \(code) \(text(before[code])) → \(text(after[code]))")
+            }
         }
         note("name", old.name, new.name)
         note("rank", String(old.rank), String(new.rank))
         note("custom", String(old.isCustom), String(new.isCustom))
         note("monthly_credits", text(old.monthlyCredits), text(new.monthlyCredits))
         note("bank_cap", text(old.bankCap), text(new.bankCap))
-        note("prices", prices(old.pricesMinor), prices(new.pricesMinor))
+        prices("prices", old.pricesMinor, new.pricesMinor)
         note("topups", String(old.allowsTopUps), String(new.allowsTopUps))
         note(
             "rollover_max_age_months", old.rolloverMaxAgeMonths.map(String.init) ?? "none",
             new.rolloverMaxAgeMonths.map(String.init) ?? "none")
         note("overdraft", old.overdraft.rawValue, new.overdraft.rawValue)
-        note("overage_price", unitPrices(old.overagePrices), unitPrices(new.overagePrices))
+        prices(
+            "overage_price", old.overagePrices.mapValues(\.scaledAmount), new.overagePrices.mapValues(\.scaledAmount),
+            extra: UnitPrice.extraDigits)
         return parts
     }
 
