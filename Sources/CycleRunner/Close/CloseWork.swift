@@ -30,7 +30,8 @@ struct CloseWork {
     }
 
     static func classify(
-        input: InputFolder, directory: OrgDirectory, ledger: Ledger, previousHorizon: Instant?, horizon: Instant
+        input: InputFolder, directory: OrgDirectory, ledger: some LedgerLookup, previousHorizon: Instant?,
+        horizon: Instant
     ) throws -> CloseWork {
         var work = CloseWork(input: input, previousHorizon: previousHorizon, horizon: horizon)
         var fingerprint = FingerprintBuilder()

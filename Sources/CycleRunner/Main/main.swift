@@ -20,7 +20,7 @@ struct CycleRunnerCommand: ParsableCommand {
             the close date to the ledger (output/ledger.sqlite), and writes per-org statements, UBL invoices
             and the close's CSV exports under the output folder.
             """,
-        subcommands: [Close.self, Validate.self, Balances.self, Generate.self, Scan.self])
+        subcommands: [Close.self, Validate.self, Balances.self, Generate.self, WhatIf.self, Scan.self])
 }
 
 struct Close: ParsableCommand {
@@ -213,6 +213,41 @@ struct Scan: ParsableCommand {
         }
         print("records \(records) fields \(fields) field_bytes \(bytes) file_bytes \(size) seconds \(seconds)")
         print(String(format: "throughput %.1f MB/s", Double(size) / 1e6 / max(seconds, 1e-9)))
+    }
+}
+
+struct WhatIf: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "whatif",
+        abstract: "Replay the whole history under a scenario, side by side, without touching the books.",
+        discussion: """
+            Replays every input row through --through in memory, once as the inputs are and once with the
+            scenario (plan overrides or new plans, added, removed or moved plan changes, org custom terms),
+            and writes comparison.csv, totals.csv and report.html under <output>/whatif/<scenario name>/.
+            It never opens the ledger and never uses an invoice number. See README "What-if".
+            """)
+
+    @Option(name: .long, help: "Last day to replay (YYYY-MM-DD), e.g. 2026-11-30.")
+    var through: String
+    @Option(name: .long, help: "Scenario file (YAML).") var scenario: String
+    @Option(name: .long, help: "Input folder.") var input = "samples"
+    @Option(name: .long, help: "Output folder; files go to <output>/whatif/<scenario name>/.")
+    var output = "output"
+
+    func run() throws {
+        guard let date = CivilDate.parse(through) else {
+            throw ValidationError("--through must be a date like 2026-11-30")
+        }
+        var options = WhatIfOptions(through: date, inputFolder: input, outputFolder: output, scenarioPath: scenario)
+        if isatty(2) != 0 {
+            options.onPhase = { phase in FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+        }
+        do {
+            print(WhatIfSummary.text(try WhatIfPipeline.run(options)))
+        } catch {
+            printError(error.description)
+            throw ExitCode(error.exitCode)
+        }
     }
 }
 
