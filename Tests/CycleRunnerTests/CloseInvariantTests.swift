@@ -25,6 +25,26 @@ import Testing
         #expect(try ledgerCounts(output) == ledgerBefore)
     }
 
+    @Test func rerunRestoresFilesThatWereRemovedOrChanged() throws {
+        let (input, last) = try Fixtures.generatedInput(seed: 12)
+        let output = TestPaths.temporaryFolder("restore")
+        _ = try Fixtures.close(input, output, through: last)
+        let first = Fixtures.snapshot(output)
+        let xml = try #require(first.keys.first { $0.hasPrefix("invoices/") })
+        let statement = try #require(first.keys.first { $0.hasSuffix(".json") })
+        try FileManager.default.removeItem(atPath: output + "/" + xml)
+        // Same size, other bytes: only the content hash can tell.
+        var changed = try #require(first[statement])
+        changed[changed.count - 2] ^= 0x01
+        try changed.write(to: URL(fileURLWithPath: output + "/" + statement))
+        let again = try Fixtures.close(input, output, through: last)
+        #expect(again.appliedNothing)
+        #expect(again.message.contains("written again"))
+        #expect(Fixtures.snapshot(output) == first)
+        let untouched = try Fixtures.close(input, output, through: last)
+        #expect(untouched.message.contains("are as written"))
+    }
+
     @Test func splitCloseEqualsOneClose() async throws {
         await propertyCheck(count: 12, input: Gen.int(in: 1...10_000), Gen.int(in: 1...110)) { seed, splitDay in
             do {

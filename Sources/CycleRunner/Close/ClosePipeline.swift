@@ -229,9 +229,10 @@ public enum ClosePipeline {
                     work.storedOrgs.map { ($0.profile.id.rawValue, $0.profile) },
                     uniquingKeysWith: { first, _ in first }),
                 documentsByOrg: try ledger.documentSummaries(since: work.periods.map(\.periodStart).min()))
-            try OutputWriter.render(
+            let written = try OutputWriter.render(
                 set, outputFolder: options.outputFolder, catalog: catalog,
                 beforeEachFile: { try options.onPhase?("file") })
+            try ledger.recordRendered(run: runId, files: written)
         } catch {
             throw .output("the close is committed but its files could not be written (rerun to write them): \(error)")
         }
@@ -258,12 +259,14 @@ public enum ClosePipeline {
                 )
             }
             let catalog = try? CatalogReader.read(path: options.inputFolder + "/plans.yaml")
-            try OutputWriter.render(run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog)
+            let written = try OutputWriter.render(
+                run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog)
             return CloseSummary(
                 through: options.through, appliedNothing: true, ledgerHorizon: horizon, report: run.report,
                 rejectedCount: try ledger.rejections(run: run.id).count, outputFolder: options.outputFolder,
                 message:
-                    "applied nothing: the ledger is closed through \(closedThrough); the close through \(options.through) was written again"
+                    "applied nothing: the ledger is closed through \(closedThrough); the files of the close through \(options.through) "
+                    + (written == 0 ? "are as written" : "were written again (\(written) files)")
             )
         } catch let error as CloseError {
             throw error

@@ -69,6 +69,16 @@ public final class Ledger {
                         ids BLOB NOT NULL, PRIMARY KEY (run_id, block));
                     """)
         }
+        // What each close wrote (path, size, hash), so a rerun can confirm its files are as
+        // written without rendering them all again.
+        migrator.registerMigration("v2-rendered-files") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE rendered_files (
+                        run_id INTEGER NOT NULL REFERENCES runs(id), path TEXT NOT NULL, size INTEGER NOT NULL,
+                        content_hash INTEGER NOT NULL, PRIMARY KEY (run_id, path)) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 
@@ -435,6 +445,16 @@ public struct StableHasher: Sendable {
         byte(0x1F)
     }
 
+    /// Raw bytes, with no separator: for hashing whole files.
+    public mutating func add(bytes: [UInt8]) {
+        var local = state
+        for value in bytes {
+            local ^= UInt64(value)
+            local &*= 0x0000_0100_0000_01b3
+        }
+        state = local
+    }
+
     public var value: Int64 { Int64(bitPattern: state) }
 }
 
@@ -508,6 +528,36 @@ enum UsageBlock {
                 index += length
                 body(id, Int64(bitPattern: bits))
             }
+        }
+    }
+}
+
+/// One file a close wrote, relative to the output folder.
+public struct RenderedFile: Sendable, Hashable {
+    public var path: String
+    public var size: Int
+    public var contentHash: Int64
+}
+
+extension Ledger {
+    /// Replaces the list of files a run wrote; a separate small transaction after the render.
+    public func recordRendered(run: Int64, files: [RenderedFile]) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM rendered_files WHERE run_id = ?", arguments: [run])
+            let statement = try db.makeStatement(
+                sql: "INSERT INTO rendered_files (run_id, path, size, content_hash) VALUES (?, ?, ?, ?)")
+            for file in files {
+                try statement.execute(arguments: [run, file.path, file.size, file.contentHash])
+            }
+        }
+    }
+
+    public func renderedFiles(run: Int64) throws -> [RenderedFile] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT path, size, content_hash FROM rendered_files WHERE run_id = ? ORDER BY path",
+                arguments: [run]
+            ).map { RenderedFile(path: $0["path"], size: $0["size"], contentHash: $0["content_hash"]) }
         }
     }
 }

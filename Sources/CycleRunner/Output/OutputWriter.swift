@@ -40,23 +40,62 @@ public struct DocumentSummary: Sendable, Hashable {
 /// same bytes. Statements and documents are rendered on every core; each file is written under
 /// a temporary name and renamed, and the whole output is synced to disk once at the end.
 public enum OutputWriter {
+    /// Makes a run's files what they were when the run was closed. When the ledger lists what
+    /// the run wrote and every file is still there with the same bytes, nothing is rendered;
+    /// otherwise everything is rendered again from the ledger. Returns how many files it wrote.
+    @discardableResult
     public static func render(
         run runId: Int64, ledger: Ledger, outputFolder: String, catalog: Catalog?,
         beforeEachFile: @Sendable () throws -> Void = {}
-    ) throws {
-        guard let run = try ledger.runById(runId) else { return }
-        try render(
+    ) throws -> Int {
+        guard let run = try ledger.runById(runId) else { return 0 }
+        let listed = try ledger.renderedFiles(run: runId)
+        if !listed.isEmpty, try allPresent(listed, in: outputFolder) { return 0 }
+        let written = try render(
             RenderSet.load(run: run, ledger: ledger), outputFolder: outputFolder, catalog: catalog,
             beforeEachFile: beforeEachFile)
+        try ledger.recordRendered(run: runId, files: written)
+        return written.count
     }
 
+    /// Whether every listed file exists with its recorded size and content hash.
+    static func allPresent(_ files: [RenderedFile], in folder: String) throws -> Bool {
+        let mismatch = FirstError()
+        struct Mismatch: Error {}
+        try inParallel(files.count) { index in
+            let file = files[index]
+            guard let bytes = readWholeFile(folder + "/" + file.path), bytes.count == file.size,
+                contentHash(bytes) == file.contentHash
+            else {
+                mismatch.set(Mismatch())
+                return
+            }
+        }
+        return !mismatch.isSet
+    }
+
+    /// FNV-1a over a file's bytes: a check that the file is the one written, not a defence
+    /// against tampering (the ledger's own chain is for that).
+    static func contentHash(_ bytes: [UInt8]) -> Int64 {
+        var hasher = StableHasher()
+        hasher.add(bytes: bytes)
+        return hasher.value
+    }
+
+    /// Renders every file of `set` and returns what it wrote, relative to `outputFolder`.
+    @discardableResult
     public static func render(
         _ set: RenderSet, outputFolder: String, catalog: Catalog?, beforeEachFile: @Sendable () throws -> Void = {}
-    ) throws {
+    ) throws -> [RenderedFile] {
+        let manifest = RenderedList()
         // Every file goes through here, so a test can stop the rendering between any two files.
         @Sendable func write(_ path: String, _ bytes: [UInt8]) throws {
             try beforeEachFile()
             try writeFileAtomically(path, bytes)
+            manifest.add(
+                RenderedFile(
+                    path: String(path.dropFirst(outputFolder.count + 1)), size: bytes.count,
+                    contentHash: contentHash(bytes)))
         }
         @Sendable func write(_ path: String, _ text: String) throws { try write(path, Array(text.utf8)) }
         let closeFolder = outputFolder + "/closes/" + set.run.through.description
@@ -121,6 +160,7 @@ public enum OutputWriter {
                 run: set.run, periods: set.periods, documents: set.documents, rejected: set.rejected,
                 statements: statementLinks))
         syncFolder(outputFolder)
+        return manifest.files
     }
 
     /// Runs `body` for 0..<count on every core, in contiguous slices, and rethrows the first
@@ -138,6 +178,24 @@ public enum OutputWriter {
             }
         }
         if let error = failure.error { throw error }
+    }
+}
+
+/// The files a render wrote, gathered from every worker.
+final class RenderedList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [RenderedFile] = []
+
+    func add(_ file: RenderedFile) {
+        lock.lock()
+        defer { lock.unlock() }
+        stored.append(file)
+    }
+
+    var files: [RenderedFile] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored.sorted { utf8Less($0.path, $1.path) }
     }
 }
 
