@@ -11,6 +11,9 @@ public struct CloseOptions: Sendable {
     /// Called at each phase boundary with the phase's name: progress for a terminal, and the
     /// place where crash tests stop a close. A throw aborts the close there.
     public var onPhase: (@Sendable (String) throws -> Void)?
+    /// Writes one staged output file; nil writes it to disk. Tests put a failing writer here to
+    /// stand for a full disk or an I/O error.
+    public var fileWriter: (@Sendable (String, [UInt8]) throws -> Void)?
 
     public init(
         through: CivilDate, inputFolder: String, outputFolder: String, ledgerPath: String? = nil,
@@ -207,27 +210,61 @@ public enum ClosePipeline {
             through: options.through, previousHorizon: previousHorizon, horizon: horizon, report: report,
             orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
             applied: work.applied, engineRejected: work.engineRejected, purchases: work.purchases,
-            rejectedRows: work.input.rejected)
+            rejectedRows: work.input.rejected,
+            inputHash: Ledger.inputHash(folder: options.inputFolder, files: ["plans.yaml"] + work.input.files))
         try phase("commit", options)
-        let runId: Int64
+        // The files are rendered into a staging folder inside the commit's transaction, from the
+        // close's own rows: if one cannot be written (a full disk, a read-only folder), the
+        // close rolls back and nothing is committed. Only renames are left after the commit.
+        var staged: OutputWriter.Staged?
         do {
-            runId = try ledger.commit(commit) { try options.onPhase?("inside-commit") }
+            _ = try ledger.commit(commit) { runId throws in
+                try phase("inside-commit", options)
+                staged = try stage(runId, ledger: ledger, catalog: catalog, options: options)
+            }
+        } catch let error as CloseError {
+            throw error
         } catch {
             throw .ledger("the close could not be committed, nothing was changed: \(error)")
         }
         try phase("committed", options)
-        do {
-            try OutputWriter.render(
-                run: runId, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog,
-                beforeEachFile: { try options.onPhase?("file") })
-        } catch {
-            throw .output("the close is committed but its files could not be written (rerun to write them): \(error)")
+        if let staged {
+            do {
+                try OutputWriter.publish(staged, beforeEachFile: { try options.onPhase?("publish") })
+            } catch {
+                throw .output(
+                    "the close is committed but its files could not be put in place (rerun to write them): \(error)")
+            }
         }
         try phase("rendered", options)
         return CloseSummary(
             through: options.through, appliedNothing: false, ledgerHorizon: horizon, report: report,
             rejectedCount: work.input.rejected.count, outputFolder: options.outputFolder,
             message: "closed through \(options.through)")
+    }
+
+    /// Stages one close's files, mapping every failure to a `CloseError` that says nothing
+    /// was committed.
+    static func stage(_ runId: Int64, ledger: Ledger, catalog: Catalog?, options: CloseOptions) throws(CloseError)
+        -> OutputWriter.Staged
+    {
+        do {
+            return try OutputWriter.stage(
+                run: runId, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog,
+                beforeEachFile: { try phase("file", options) },
+                writeFile: { path, bytes in
+                    if let writer = options.fileWriter {
+                        try writer(path, bytes)
+                    } else {
+                        try writeNewFile(path, bytes)
+                    }
+                })
+        } catch let error as CloseError {
+            throw error
+        } catch {
+            throw .output(
+                "the output folder \(options.outputFolder) could not be written, nothing was committed: \(error)")
+        }
     }
 
     /// A close through a date the ledger has passed applies nothing: it renders that close's
@@ -246,7 +283,8 @@ public enum ClosePipeline {
                 )
             }
             let catalog = try? CatalogReader.read(path: options.inputFolder + "/plans.yaml")
-            try OutputWriter.render(run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog)
+            let staged = try stage(run.id, ledger: ledger, catalog: catalog, options: options)
+            try OutputWriter.publish(staged, beforeEachFile: { try options.onPhase?("publish") })
             return CloseSummary(
                 through: options.through, appliedNothing: true, ledgerHorizon: horizon, report: run.report,
                 rejectedCount: try ledger.rejections(run: run.id).count, outputFolder: options.outputFolder,

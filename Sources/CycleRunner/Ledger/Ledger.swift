@@ -8,6 +8,10 @@ import Invoicing
 public final class Ledger {
     public let path: String
     let pool: DatabasePool
+    /// The connection every read goes through while `commit` runs its `beforeCommit` (so a
+    /// close's files are rendered from its own rows before they are committed) or while
+    /// `snapshot` runs (so several reads see one state of the ledger).
+    private var pinned: Database?
 
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
@@ -59,13 +63,31 @@ public final class Ledger {
                         PRIMARY KEY (run_id, position));
                     """)
         }
+        registerChainMigration(&migrator)
         return migrator
     }
 
     // MARK: Reading
 
-    public func horizon() throws -> Instant? {
+    /// Runs `body` on the pinned connection if there is one, else in a fresh read snapshot.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        if let pinned { return try body(pinned) }
+        return try pool.read(body)
+    }
+
+    /// Runs `body` with every read inside it seeing one and the same committed state, so a
+    /// reader running beside a close sees the ledger before the close or after it, never a
+    /// mix of the two.
+    public func snapshot<T>(_ body: () throws -> T) throws -> T {
         try pool.read { db in
+            pinned = db
+            defer { pinned = nil }
+            return try body()
+        }
+    }
+
+    public func horizon() throws -> Instant? {
+        try read { db in
             try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'horizon'")
                 .flatMap { Int64($0) }.map { Instant(microseconds: $0) }
         }
@@ -77,7 +99,7 @@ public final class Ledger {
     }
 
     public func orgs() throws -> [StoredOrg] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT profile, state FROM orgs ORDER BY org_id").map { row in
                 StoredOrg(
                     profile: try decode(OrgProfile.self, row["profile"]),
@@ -93,7 +115,7 @@ public final class Ledger {
 
     public func engineRejections(kind: String, ids: [String]) throws -> [String: (hash: Int64, reason: String)] {
         var result: [String: (Int64, String)] = [:]
-        try pool.read { db in
+        try read { db in
             for chunk in ids.chunked(500) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try Row.fetchAll(
@@ -108,7 +130,7 @@ public final class Ledger {
 
     func lookup(table: String, kind: String, ids: [String]) throws -> [String: Int64] {
         var result: [String: Int64] = [:]
-        try pool.read { db in
+        try read { db in
             for chunk in ids.chunked(500) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try Row.fetchAll(
@@ -122,7 +144,7 @@ public final class Ledger {
 
     /// purchase id → (org, invoice number) for purchases applied by earlier runs.
     public func purchases() throws -> [String: (orgId: String, invoiceNumber: String?)] {
-        try pool.read { db in
+        try read { db in
             var result: [String: (String, String?)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT purchase_id, org_id, invoice_number FROM purchases") {
                 result[row["purchase_id"]] = (row["org_id"], row["invoice_number"])
@@ -132,7 +154,7 @@ public final class Ledger {
     }
 
     public func lastSequences() throws -> [String: Int64] {
-        try pool.read { db in
+        try read { db in
             var result: [String: Int64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT prefix, year, last FROM sequences") {
                 result["\(row["prefix"] as String)|\(row["year"] as Int)"] = row["last"]
@@ -150,7 +172,7 @@ public final class Ledger {
     }
 
     public func run(through: CivilDate) throws -> RunInfo? {
-        try pool.read { db in
+        try read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM runs WHERE through = ? ORDER BY id DESC LIMIT 1",
                 arguments: [through.description]
@@ -159,7 +181,7 @@ public final class Ledger {
     }
 
     public func lastRun() throws -> RunInfo? {
-        try pool.read { db in
+        try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1").map(Ledger.runInfo)
         }
     }
@@ -172,7 +194,7 @@ public final class Ledger {
     }
 
     public func periods(run: Int64) throws -> [PeriodRecord] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(
                 db, sql: "SELECT record FROM periods WHERE run_id = ? ORDER BY org_id, period_end", arguments: [run]
             ).map { try decode(PeriodRecord.self, $0) }
@@ -180,7 +202,7 @@ public final class Ledger {
     }
 
     public func documents(run: Int64) throws -> [Document] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(
                 db, sql: "SELECT document FROM documents WHERE run_id = ? ORDER BY number", arguments: [run]
             ).map { try decode(Document.self, $0) }
@@ -189,7 +211,7 @@ public final class Ledger {
 
     /// Documents of one org issued in [start, end), for its statement.
     public func documents(org: OrgID, from start: CivilDate, to end: CivilDate) throws -> [Document] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(
                 db,
                 sql: """
@@ -201,7 +223,7 @@ public final class Ledger {
     }
 
     public func rejections(run: Int64) throws -> [RejectedRow] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM run_rejections WHERE run_id = ? ORDER BY position", arguments: [run]
             ).map { row in
@@ -232,11 +254,14 @@ public final class Ledger {
         public var engineRejected: [(kind: String, id: String, hash: Int64, reason: String)]
         public var purchases: [(purchaseId: String, orgId: String, invoiceNumber: String?)]
         public var rejectedRows: [RejectedRow]
+        /// The SHA-256 of the input files the close read (`Ledger.inputHash`), for the chain.
+        public var inputHash = ""
     }
 
-    /// Writes a close and returns its run id. `beforeCommit` runs inside the transaction, so a
-    /// failure there (a test's simulated kill, an invalid document) rolls everything back.
-    public func commit(_ commit: Commit, beforeCommit: () throws -> Void = {}) throws -> Int64 {
+    /// Writes a close and returns its run id. `beforeCommit` runs inside the transaction with
+    /// the new run's id, and every read it makes sees the close's uncommitted rows; a failure
+    /// there (a file that cannot be written, a test's simulated kill) rolls everything back.
+    public func commit(_ commit: Commit, beforeCommit: (Int64) throws -> Void = { _ in }) throws -> Int64 {
         try pool.writeWithoutTransaction { db in
             var runId: Int64 = 0
             try db.inTransaction(.immediate) {
@@ -311,7 +336,10 @@ public final class Ledger {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('horizon', ?)",
                     arguments: [String(commit.horizon.microseconds)])
-                try beforeCommit()
+                try Ledger.seal(db, run: runId, inputHash: commit.inputHash)
+                pinned = db
+                defer { pinned = nil }
+                try beforeCommit(runId)
                 return .commit
             }
             return runId
@@ -365,7 +393,7 @@ public func stableHash(_ text: String) -> Int64 {
 extension Ledger {
     /// Row counts of every table, in a fixed order: what a rerun must leave unchanged.
     public func tableCounts() throws -> [Int] {
-        try pool.read { db in
+        try read { db in
             try [
                 "runs", "orgs", "periods", "documents", "sequences", "applied_ids", "engine_rejections", "purchases",
                 "run_rejections",
@@ -376,6 +404,6 @@ extension Ledger {
 
 extension Ledger {
     public func allRunIds() throws -> [Int64] {
-        try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id") }
+        try read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id") }
     }
 }

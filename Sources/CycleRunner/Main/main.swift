@@ -20,7 +20,7 @@ struct CycleRunnerCommand: ParsableCommand {
             the close date to the ledger (output/ledger.sqlite), and writes per-org statements, UBL invoices
             and the close's CSV exports under the output folder.
             """,
-        subcommands: [Close.self, Validate.self, Balances.self, Generate.self])
+        subcommands: [Close.self, Validate.self, Balances.self, Generate.self, Verify.self])
 }
 
 struct Close: ParsableCommand {
@@ -41,16 +41,24 @@ struct Close: ParsableCommand {
     @Option(name: .long, help: "UBL 2.1 XSD folder; validate every document before committing.")
     var schemas: String?
     @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
+    @Flag(name: .long, help: "Create the ledger and outputs readable by the group (umask 027), not owner-only.")
+    var groupReadable = false
 
     func run() throws {
         guard let date = CivilDate.parse(through) else {
             throw ValidationError("--through must be a date like 2026-11-30")
         }
+        if groupReadable { umask(0o027) }
         var options = CloseOptions(
             through: date, inputFolder: input, outputFolder: output, ledgerPath: ledger, strict: strict,
             schemasFolder: schemas)
-        if isatty(2) != 0, !quiet {
-            options.onPhase = { phase in FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+        let progress = isatty(2) != 0 && !quiet
+        let killSwitch = KillSwitch.fromEnvironment()
+        if progress || killSwitch != nil {
+            options.onPhase = { phase in
+                if progress { FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+                killSwitch?.reached(phase)
+            }
         }
         do {
             let summary = try ClosePipeline.close(options)
@@ -100,6 +108,71 @@ struct Balances: ParsableCommand {
             printError("the ledger \(path) cannot be read: \(error)")
             throw ExitCode(4)
         }
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute the ledger's hash chain and totals from its rows and report any mismatch.",
+        discussion: """
+            Exit status 0 when the ledger is consistent, 4 when it cannot be read or anything does not
+            match (a changed row, a broken chain, a gap in the numbers, a failed SQLite integrity check).
+            """)
+
+    @Option(name: .long, help: "Output folder holding ledger.sqlite.") var output = "output"
+    @Option(name: .long, help: "Ledger file (default: <output>/ledger.sqlite).") var ledger: String?
+
+    func run() throws {
+        let path = ledger ?? output + "/ledger.sqlite"
+        guard fileExists(path) else {
+            printError("no ledger at \(path)")
+            throw ExitCode(4)
+        }
+        let result: Ledger.Verification
+        do {
+            result = try Ledger(path: path, readOnly: true).verify()
+        } catch {
+            printError("the ledger \(path) cannot be read: \(error)")
+            throw ExitCode(4)
+        }
+        for note in result.notes { print("note: \(note)") }
+        for problem in result.problems { print("MISMATCH: \(problem)") }
+        if !result.problems.isEmpty {
+            printError("\(path): \(result.problems.count) mismatches")
+            throw ExitCode(4)
+        }
+        print("ok: \(path): \(result.runs) runs, \(result.documents) documents, chain head \(result.head ?? "(none)")")
+    }
+}
+
+/// The crash tests' hook: `CYCLE_RUNNER_KILL_AT=<phase>[:<n>]` kills this process with SIGKILL
+/// at the n-th time (default the first) the close reaches that phase, as a power cut would.
+final class KillSwitch: @unchecked Sendable {
+    let phase: String
+    let occurrence: Int
+    private let lock = NSLock()
+    private var seen = 0
+
+    init(phase: String, occurrence: Int) {
+        self.phase = phase
+        self.occurrence = occurrence
+    }
+
+    static func fromEnvironment() -> KillSwitch? {
+        guard let value = ProcessInfo.processInfo.environment["CYCLE_RUNNER_KILL_AT"], !value.isEmpty else {
+            return nil
+        }
+        let parts = value.split(separator: ":", maxSplits: 1)
+        return KillSwitch(phase: String(parts[0]), occurrence: parts.count > 1 ? Int(parts[1]) ?? 1 : 1)
+    }
+
+    func reached(_ name: String) {
+        guard name == phase else { return }
+        lock.lock()
+        seen += 1
+        let now = seen
+        lock.unlock()
+        if now == occurrence { raise(SIGKILL) }
     }
 }
 
