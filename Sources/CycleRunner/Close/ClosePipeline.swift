@@ -87,8 +87,16 @@ public enum ClosePipeline {
         guard makeFolder(options.outputFolder) else {
             throw .output("cannot create the output folder \(options.outputFolder)")
         }
-        guard let lock = LedgerLock(ledgerPath: options.ledgerPath) else {
-            throw .locked("the ledger \(options.ledgerPath) is in use by another run (or cannot be locked)")
+        let lock: LedgerLock
+        do {
+            lock = try LedgerLock(ledgerPath: options.ledgerPath)
+        } catch {
+            switch error {
+            case .busy:
+                throw .locked("the ledger \(options.ledgerPath) is in use by another run; nothing was done")
+            case .cannotOpen(let reason):
+                throw .ledger("the ledger \(options.ledgerPath) cannot be created or locked: \(reason)")
+            }
         }
         defer { withExtendedLifetime(lock) {} }
         try phase("locked", options)

@@ -127,7 +127,9 @@ public final class CSVReader {
             bufferCount = remaining
             position = 0
         }
-        if buffer.count - bufferCount < chunkBytes / 2 {
+        // Grow when less than half a chunk is free, and always when nothing is: a chunk size of
+        // 1 would otherwise read zero bytes and take that for the end of the file.
+        if buffer.count - bufferCount < max(chunkBytes / 2, 1) {
             buffer.append(contentsOf: repeatElement(0, count: max(chunkBytes, buffer.count)))
         }
         let capacity = buffer.count - bufferCount
@@ -140,11 +142,17 @@ public final class CSVReader {
             return false
         }
         bufferCount += readCount
-        if atFileStart, bufferCount >= 3 || endOfFile {
-            atFileStart = false
-            if bufferCount >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
-        }
         return true
+    }
+
+    /// Skips a UTF-8 byte-order mark at the very start of the file, and only there: the first
+    /// three bytes are read before any record is scanned, so a chunk boundary can never make a
+    /// mark in the middle of the file look like the first bytes (a fuzzing finding).
+    private func skipByteOrderMark() throws(CSVOpenError) {
+        guard atFileStart else { return }
+        atFileStart = false
+        while bufferCount < 3, try fill() {}
+        if bufferCount >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
     }
 
     private enum ScanResult {
@@ -250,6 +258,7 @@ public final class CSVReader {
         _ body: (CSVRow) throws -> Void,
         onProblem: (_ lineNumber: Int, _ problem: CSVRecordProblem, _ rawText: String) throws -> Void
     ) throws {
+        try skipByteOrderMark()
         if bufferCount == 0 { _ = try fill() }
         while true {
             if position >= bufferCount {

@@ -145,25 +145,31 @@ struct Verify: ParsableCommand {
     }
 }
 
-/// The crash tests' hook: `CYCLE_RUNNER_KILL_AT=<phase>[:<n>]` kills this process with SIGKILL
-/// at the n-th time (default the first) the close reaches that phase, as a power cut would.
+/// The crash tests' hook: `CYCLE_RUNNER_KILL_AT=<phase>[:<n>[:stop]]` kills this process with
+/// SIGKILL at the n-th time (default the first) the close reaches that phase, as a power cut
+/// would; with `stop` it sends itself SIGSTOP instead, so a test can look at the ledger, or
+/// start a second run, while this one is held at that point.
 final class KillSwitch: @unchecked Sendable {
     let phase: String
     let occurrence: Int
+    let signal: Int32
     private let lock = NSLock()
     private var seen = 0
 
-    init(phase: String, occurrence: Int) {
+    init(phase: String, occurrence: Int, signal: Int32) {
         self.phase = phase
         self.occurrence = occurrence
+        self.signal = signal
     }
 
     static func fromEnvironment() -> KillSwitch? {
         guard let value = ProcessInfo.processInfo.environment["CYCLE_RUNNER_KILL_AT"], !value.isEmpty else {
             return nil
         }
-        let parts = value.split(separator: ":", maxSplits: 1)
-        return KillSwitch(phase: String(parts[0]), occurrence: parts.count > 1 ? Int(parts[1]) ?? 1 : 1)
+        let parts = value.split(separator: ":").map(String.init)
+        return KillSwitch(
+            phase: parts[0], occurrence: parts.count > 1 ? Int(parts[1]) ?? 1 : 1,
+            signal: parts.count > 2 && parts[2] == "stop" ? SIGSTOP : SIGKILL)
     }
 
     func reached(_ name: String) {
@@ -172,7 +178,7 @@ final class KillSwitch: @unchecked Sendable {
         seen += 1
         let now = seen
         lock.unlock()
-        if now == occurrence { raise(SIGKILL) }
+        if now == occurrence { raise(signal) }
     }
 }
 
