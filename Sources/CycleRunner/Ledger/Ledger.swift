@@ -17,8 +17,11 @@ public final class Ledger {
         self.path = path
         var configuration = Configuration()
         configuration.readonly = readOnly
-        // A second writer must fail at once rather than wait: the close holds its own lock.
-        configuration.busyMode = .immediateError
+        // A second writer must fail at once rather than wait: the close holds its own lock. A
+        // reader (balances, verify) waits instead: in WAL mode it is only ever busy for the
+        // moment a writer recovers or checkpoints the log, for example as a close exits (seen
+        // as "database is locked" by the test that reads balances beside a close).
+        configuration.busyMode = readOnly ? .timeout(10) : .immediateError
         pool = try DatabasePool(path: path, configuration: configuration)
         if !readOnly { try Ledger.migrator.migrate(pool) }
     }
