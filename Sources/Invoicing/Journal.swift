@@ -129,8 +129,13 @@ public enum Journal {
         return fields.map(csvField).joined(separator: ",")
     }
 
-    /// Quotes a field when RFC 4180 requires it: a comma, a quote or a line break inside.
-    static func csvField(_ text: String) -> String {
+    /// Quotes a field when RFC 4180 requires it: a comma, a quote or a line break inside. A
+    /// field a spreadsheet would run as a formula (starting with = + - @, tab or CR: an account
+    /// name or a document prefix from plans.yaml) gets a leading apostrophe first; amounts and
+    /// dates never start with one of those.
+    static func csvField(_ field: String) -> String {
+        var text = field
+        if let first = text.utf8.first, [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first) { text = "'" + text }
         let needsQuotes = text.utf8.contains {
             $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13
         }

@@ -2,7 +2,12 @@ import CLibXML2
 
 /// libxml2 must be initialised once before threads use it; a global constant is initialised
 /// exactly once and thread-safely by the Swift runtime, so touching it is the cheap guard.
-let libxml2Initialized: Void = { xmlInitParser() }()
+let libxml2Initialized: Void = {
+    xmlInitParser()
+    // Schemas and documents are read from local files only: an http:// import, include or
+    // entity in a schema or a document fails instead of reaching out to the network.
+    xmlSetExternalEntityLoader(xmlNoNetExternalEntityLoader)
+}()
 
 /// Why libxml2 could not produce a document.
 public enum XMLWriterError: Error, Equatable, Sendable {

@@ -11,6 +11,9 @@ public struct CloseOptions: Sendable {
     /// Called at each phase boundary with the phase's name: progress for a terminal, and the
     /// place where crash tests stop a close. A throw aborts the close there.
     public var onPhase: (@Sendable (String) throws -> Void)?
+    /// Writes one staged output file; nil writes it to disk. Tests put a failing writer here to
+    /// stand for a full disk or an I/O error.
+    public var fileWriter: (@Sendable (String, [UInt8]) throws -> Void)?
 
     public init(
         through: CivilDate, inputFolder: String, outputFolder: String, ledgerPath: String? = nil,
@@ -84,8 +87,16 @@ public enum ClosePipeline {
         guard makeFolder(options.outputFolder) else {
             throw .output("cannot create the output folder \(options.outputFolder)")
         }
-        guard let lock = LedgerLock(ledgerPath: options.ledgerPath) else {
-            throw .locked("the ledger \(options.ledgerPath) is in use by another run (or cannot be locked)")
+        let lock: LedgerLock
+        do {
+            lock = try LedgerLock(ledgerPath: options.ledgerPath)
+        } catch {
+            switch error {
+            case .busy:
+                throw .locked("the ledger \(options.ledgerPath) is in use by another run; nothing was done")
+            case .cannotOpen(let reason):
+                throw .ledger("the ledger \(options.ledgerPath) cannot be created or locked: \(reason)")
+            }
         }
         defer { withExtendedLifetime(lock) {} }
         try phase("locked", options)
@@ -207,40 +218,68 @@ public enum ClosePipeline {
             through: options.through, previousHorizon: previousHorizon, horizon: horizon, report: report,
             orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
             applied: work.applied, engineRejected: work.engineRejected, purchases: work.purchases,
-            rejectedRows: work.input.rejected)
+            rejectedRows: work.input.rejected,
+            inputHash: Ledger.inputHash(folder: options.inputFolder, files: ["plans.yaml"] + work.input.files))
         try phase("commit", options)
-        let runId: Int64
+        // The files are rendered into a staging folder inside the commit's transaction, from the
+        // close's own rows: if one cannot be written (a full disk, a read-only folder), the
+        // close rolls back and nothing is committed. Only renames are left after the commit.
+        var staged: OutputWriter.Staged?
         do {
-            runId = try ledger.commit(commit) { try options.onPhase?("inside-commit") }
+            _ = try ledger.commit(commit) { runId throws in
+                try phase("inside-commit", options)
+                // The values being committed are what the ledger will hold, so they are rendered
+                // directly; a rerun reads the same values back and writes the same bytes.
+                let set = RenderSet(
+                    run: Ledger.RunInfo(
+                        id: runId, through: options.through, previousHorizon: previousHorizon, horizon: horizon,
+                        report: report),
+                    periods: work.periods, documents: work.documents.sorted { utf8Less($0.number, $1.number) },
+                    rejected: work.input.rejected,
+                    profiles: Dictionary(
+                        work.storedOrgs.map { ($0.profile.id.rawValue, $0.profile) },
+                        uniquingKeysWith: { first, _ in first }),
+                    documentsByOrg: try ledger.documentSummaries(since: work.periods.map(\.periodStart).min()))
+                let ready = try stage(set, catalog: catalog, options: options)
+                try ledger.recordRendered(run: runId, files: ready.manifest)
+                staged = ready
+            }
+        } catch let error as CloseError {
+            throw error
         } catch {
             throw .ledger("the close could not be committed, nothing was changed: \(error)")
         }
         try phase("committed", options)
-        do {
-            // The values just committed are what the ledger now holds, so they are rendered
-            // directly; a rerun reads the same values back and writes the same bytes.
-            let set = RenderSet(
-                run: Ledger.RunInfo(
-                    id: runId, through: options.through, previousHorizon: previousHorizon, horizon: horizon,
-                    report: report),
-                periods: work.periods, documents: work.documents.sorted { utf8Less($0.number, $1.number) },
-                rejected: work.input.rejected,
-                profiles: Dictionary(
-                    work.storedOrgs.map { ($0.profile.id.rawValue, $0.profile) },
-                    uniquingKeysWith: { first, _ in first }),
-                documentsByOrg: try ledger.documentSummaries(since: work.periods.map(\.periodStart).min()))
-            let written = try OutputWriter.render(
-                set, outputFolder: options.outputFolder, catalog: catalog,
-                beforeEachFile: { try options.onPhase?("file") })
-            try ledger.recordRendered(run: runId, files: written)
-        } catch {
-            throw .output("the close is committed but its files could not be written (rerun to write them): \(error)")
+        if let staged {
+            do {
+                try OutputWriter.publish(staged, beforeEachFile: { try options.onPhase?("publish") })
+            } catch {
+                throw .output(
+                    "the close is committed but its files could not be put in place (rerun to write them): \(error)")
+            }
         }
         try phase("rendered", options)
         return CloseSummary(
             through: options.through, appliedNothing: false, ledgerHorizon: horizon, report: report,
             rejectedCount: work.input.rejected.count, outputFolder: options.outputFolder,
             message: "closed through \(options.through)")
+    }
+
+    /// Stages one close's files, mapping every failure to a `CloseError` that says nothing
+    /// was committed.
+    static func stage(_ set: RenderSet, catalog: Catalog?, options: CloseOptions) throws(CloseError)
+        -> OutputWriter.Staged
+    {
+        do {
+            return try OutputWriter.stage(
+                set, outputFolder: options.outputFolder, catalog: catalog,
+                beforeEachFile: { try phase("file", options) }, writeFile: options.fileWriter)
+        } catch let error as CloseError {
+            throw error
+        } catch {
+            throw .output(
+                "the output folder \(options.outputFolder) could not be written, nothing was committed: \(error)")
+        }
     }
 
     /// A close through a date the ledger has passed applies nothing: it renders that close's
@@ -260,7 +299,8 @@ public enum ClosePipeline {
             }
             let catalog = try? CatalogReader.read(path: options.inputFolder + "/plans.yaml")
             let written = try OutputWriter.render(
-                run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog)
+                run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog,
+                beforeEachFile: { try phase("file", options) }, writeFile: options.fileWriter)
             return CloseSummary(
                 through: options.through, appliedNothing: true, ledgerHorizon: horizon, report: run.report,
                 rejectedCount: try ledger.rejections(run: run.id).count, outputFolder: options.outputFolder,

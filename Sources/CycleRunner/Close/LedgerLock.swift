@@ -9,12 +9,19 @@
 public final class LedgerLock {
     private let descriptor: Int32
 
-    public init?(ledgerPath: String) {
-        let descriptor = open(ledgerPath + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { return nil }
+    /// Why the lock could not be taken: another run holds it, or the lock file beside the
+    /// ledger cannot be created at all (a missing or read-only folder), which is not "in use".
+    public enum Failure: Error {
+        case busy
+        case cannotOpen(String)
+    }
+
+    public init(ledgerPath: String) throws(Failure) {
+        let descriptor = open(ledgerPath + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { throw .cannotOpen(String(cString: strerror(errno))) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
-            return nil
+            throw .busy
         }
         self.descriptor = descriptor
     }

@@ -25,6 +25,12 @@ public enum Terminal {
 public enum BalanceReport {
     public static func render(ledgerPath: String, org: String?) throws -> String {
         let ledger = try Ledger(path: ledgerPath, readOnly: true)
+        // One snapshot for the horizon and every org, so a close committing meanwhile is seen
+        // wholly or not at all.
+        return try ledger.snapshot { try render(ledger, org: org) }
+    }
+
+    static func render(_ ledger: Ledger, org: String?) throws -> String {
         let horizon = try ledger.horizon()
         var lines = ["ledger closed through \(horizon.map { $0.date.addingDays(-1).description } ?? "(never)")"]
         lines.append("org_id,plan_id,current,bank,topup,deficit")

@@ -118,8 +118,6 @@ public final class CSVReader {
     private func fill() throws(CSVOpenError) -> Bool {
         if endOfFile { return false }
         if position > 0 {
-            // Bytes were consumed, so the file's first bytes are gone: a BOM from now on is data.
-            atFileStart = false
             let remaining = bufferCount - position
             if remaining > 0 {
                 buffer.withUnsafeMutableBufferPointer { pointer in
@@ -129,9 +127,10 @@ public final class CSVReader {
             bufferCount = remaining
             position = 0
         }
-        // Grow when less than half a chunk is free (at least one byte, or a 1-byte chunk would stall).
-        if buffer.count - bufferCount < max(1, chunkBytes / 2) {
-            buffer.append(contentsOf: repeatElement(0, count: max(chunkBytes, buffer.count)))
+        // Grow when less than half a chunk is free, and always when nothing is: a chunk size of
+        // 1 would otherwise read zero bytes and take that for the end of the file.
+        if buffer.count - bufferCount < max(chunkBytes / 2, 1) {
+            buffer.append(contentsOf: [UInt8](repeating: 0, count: max(chunkBytes, buffer.count)))
         }
         let capacity = buffer.count - bufferCount
         let readCount = buffer.withUnsafeMutableBufferPointer { pointer in
@@ -143,11 +142,17 @@ public final class CSVReader {
             return false
         }
         bufferCount += readCount
-        if atFileStart, bufferCount >= 3 || endOfFile {
-            atFileStart = false
-            if bufferCount >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
-        }
         return true
+    }
+
+    /// Skips a UTF-8 byte-order mark at the very start of the file, and only there: the first
+    /// three bytes are read before any record is scanned, so a chunk boundary can never make a
+    /// mark in the middle of the file look like the first bytes (a fuzzing finding).
+    private func skipByteOrderMark() throws(CSVOpenError) {
+        guard atFileStart else { return }
+        atFileStart = false
+        while bufferCount < 3, try fill() {}
+        if bufferCount >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
     }
 
     private enum ScanResult {
@@ -278,6 +283,7 @@ public final class CSVReader {
         _ body: (CSVRow) throws -> Void,
         onProblem: (_ lineNumber: Int, _ problem: CSVRecordProblem, _ rawText: String) throws -> Void
     ) throws {
+        try skipByteOrderMark()
         if bufferCount == 0 { _ = try fill() }
         var bounds = self.bounds
         var scratch = self.scratch
@@ -366,18 +372,41 @@ public final class CSVReader {
         let preview = String(decoding: buffer[position..<min(bufferCount, position + 200)], as: UTF8.self) + "…"
         var inQuotes = false
         while true {
-            while position < bufferCount {
-                let byte = buffer[position]
-                position += 1
-                if byte == 0x22 {
-                    inQuotes.toggle()
-                } else if byte == 0x0A {
-                    line += 1
-                    if !inQuotes {
-                        try onProblem(startLine, .recordTooLong(limitBytes: recordLimitBytes), preview)
-                        return
+            // memchr, not a byte loop: an overlong record is by definition huge (a 100 MB line
+            // took 17 s byte by byte in a debug build), and each search result is kept until
+            // passed, so a quote that never comes is searched for once per buffer, not per line.
+            var recordEnded = false
+            buffer.withUnsafeBufferPointer { bytes in
+                let base = UnsafeRawPointer(bytes.baseAddress!)
+                var nextQuote: Int?
+                var nextNewline: Int?
+                func find(_ byte: Int32, from start: Int) -> Int {
+                    guard start < bufferCount, let hit = memchr(base + start, byte, bufferCount - start) else {
+                        return bufferCount
+                    }
+                    return base.distance(to: UnsafeRawPointer(hit))
+                }
+                while position < bufferCount {
+                    if nextQuote == nil || nextQuote! < position { nextQuote = find(0x22, from: position) }
+                    if nextNewline == nil || nextNewline! < position { nextNewline = find(0x0A, from: position) }
+                    if nextQuote! < nextNewline! {
+                        inQuotes.toggle()
+                        position = nextQuote! + 1
+                    } else if nextNewline! < bufferCount {
+                        line += 1
+                        position = nextNewline! + 1
+                        if !inQuotes {
+                            recordEnded = true
+                            return
+                        }
+                    } else {
+                        position = bufferCount
                     }
                 }
+            }
+            if recordEnded {
+                try onProblem(startLine, .recordTooLong(limitBytes: recordLimitBytes), preview)
+                return
             }
             if try !fill() {
                 try onProblem(startLine, .recordTooLong(limitBytes: recordLimitBytes), preview)

@@ -116,8 +116,17 @@ struct RowFields {
             }
             value = next
         }
+        if value > RowFields.maximumCredits {
+            throw Rejection(
+                .badCredits,
+                "\(column) \(value) is above the limit of \(RowFields.maximumCredits) credits for one row")
+        }
         return value
     }
+
+    /// The most credits one row may carry: a trillion, far beyond any real action, and small
+    /// enough that millions of such rows still add up inside Int64 instead of trapping.
+    static let maximumCredits: Int64 = 1_000_000_000_000
 }
 
 extension String {

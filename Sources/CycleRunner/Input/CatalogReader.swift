@@ -195,6 +195,15 @@ struct Walker {
         if let endpoint, !endpoint.contains(":") {
             throw error(fields.values["endpoint_id"], key: "issuer.endpoint_id", "expected scheme:id")
         }
+        // Document numbers name files (invoices/<number>.xml) and land in CSV exports, so a
+        // prefix is plain: no path separators, no dot first, nothing a spreadsheet would run.
+        for name in ["invoice_prefix", "credit_note_prefix"] {
+            if let prefix = try optional(name), !Walker.isPlainPrefix(prefix) {
+                throw error(
+                    fields.values[name], key: "issuer.\(name)",
+                    "\(prefix) must be 1–20 of A-Z a-z 0-9 . _ - starting with a letter or digit")
+            }
+        }
         let terms =
             try fields.values["payment_terms_days"].map { node throws(InputError) in
                 try integer(node, key: "issuer.payment_terms_days")
@@ -228,6 +237,15 @@ struct Walker {
             throw error(fields.values[name], key: "issuer.accounts.\(name)", "unknown account \(name)")
         }
         return accounts
+    }
+
+    static func isPlainPrefix(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        func alphanumeric(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        }
+        guard (1...20).contains(bytes.count), alphanumeric(bytes[0]) else { return false }
+        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == 0x2D }
     }
 
     mutating func plan(_ item: YAMLItem) throws(InputError) -> Plan {

@@ -8,13 +8,20 @@ import Invoicing
 public final class Ledger {
     public let path: String
     let pool: DatabasePool
+    /// The connection every read goes through while `commit` runs its `beforeCommit` (so a
+    /// close's files are rendered from its own rows before they are committed) or while
+    /// `snapshot` runs (so several reads see one state of the ledger).
+    private var pinned: Database?
 
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         var configuration = Configuration()
         configuration.readonly = readOnly
-        // A second writer must fail at once rather than wait: the close holds its own lock.
-        configuration.busyMode = .immediateError
+        // A second writer must fail at once rather than wait: the close holds its own lock. A
+        // reader (balances, verify) waits instead: in WAL mode it is only ever busy for the
+        // moment a writer recovers or checkpoints the log, for example as a close exits (seen
+        // as "database is locked" by the test that reads balances beside a close).
+        configuration.busyMode = readOnly ? .timeout(10) : .immediateError
         pool = try DatabasePool(path: path, configuration: configuration)
         if !readOnly { try Ledger.migrator.migrate(pool) }
     }
@@ -59,6 +66,7 @@ public final class Ledger {
                         PRIMARY KEY (run_id, position));
                     """)
         }
+        registerChainMigration(&migrator)
         // Usage ids are by far the most numerous: millions a close. One row per id made the
         // commit the slowest part of a close, so they are stored as packed blocks per run.
         migrator.registerMigration("v2-applied-usage") { db in
@@ -84,8 +92,25 @@ public final class Ledger {
 
     // MARK: Reading
 
-    public func horizon() throws -> Instant? {
+    /// Runs `body` on the pinned connection if there is one, else in a fresh read snapshot.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        if let pinned { return try body(pinned) }
+        return try pool.read(body)
+    }
+
+    /// Runs `body` with every read inside it seeing one and the same committed state, so a
+    /// reader running beside a close sees the ledger before the close or after it, never a
+    /// mix of the two.
+    public func snapshot<T>(_ body: () throws -> T) throws -> T {
         try pool.read { db in
+            pinned = db
+            defer { pinned = nil }
+            return try body()
+        }
+    }
+
+    public func horizon() throws -> Instant? {
+        try read { db in
             try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'horizon'")
                 .flatMap { Int64($0) }.map { Instant(microseconds: $0) }
         }
@@ -97,7 +122,7 @@ public final class Ledger {
     }
 
     public func orgs() throws -> [StoredOrg] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT profile, state FROM orgs ORDER BY org_id").map { row in
                 StoredOrg(
                     profile: try decode(OrgProfile.self, row["profile"]),
@@ -117,7 +142,7 @@ public final class Ledger {
         guard !ids.isEmpty else { return [:] }
         let wanted = Set(ids.map(UTF8Key.init))
         var result: [String: Int64] = [:]
-        try pool.read { db in
+        try read { db in
             let blocks = try Data.fetchCursor(db, sql: "SELECT ids FROM applied_usage_blocks ORDER BY run_id, block")
             while let block = try blocks.next() {
                 UsageBlock.forEach(block) { id, hash in
@@ -130,14 +155,14 @@ public final class Ledger {
 
     /// How many usage ids the ledger holds as applied.
     public func appliedUsageCount() throws -> Int {
-        try pool.read { db in
+        try read { db in
             try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(entries), 0) FROM applied_usage_blocks") ?? 0
         }
     }
 
     public func engineRejections(kind: String, ids: [String]) throws -> [String: (hash: Int64, reason: String)] {
         var result: [String: (Int64, String)] = [:]
-        try pool.read { db in
+        try read { db in
             for chunk in ids.chunked(500) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try Row.fetchAll(
@@ -152,7 +177,7 @@ public final class Ledger {
 
     func lookup(table: String, kind: String, ids: [String]) throws -> [String: Int64] {
         var result: [String: Int64] = [:]
-        try pool.read { db in
+        try read { db in
             for chunk in ids.chunked(500) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try Row.fetchAll(
@@ -166,7 +191,7 @@ public final class Ledger {
 
     /// purchase id → (org, invoice number) for purchases applied by earlier runs.
     public func purchases() throws -> [String: (orgId: String, invoiceNumber: String?)] {
-        try pool.read { db in
+        try read { db in
             var result: [String: (String, String?)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT purchase_id, org_id, invoice_number FROM purchases") {
                 result[row["purchase_id"]] = (row["org_id"], row["invoice_number"])
@@ -176,7 +201,7 @@ public final class Ledger {
     }
 
     public func lastSequences() throws -> [String: Int64] {
-        try pool.read { db in
+        try read { db in
             var result: [String: Int64] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT prefix, year, last FROM sequences") {
                 result["\(row["prefix"] as String)|\(row["year"] as Int)"] = row["last"]
@@ -194,7 +219,7 @@ public final class Ledger {
     }
 
     public func run(through: CivilDate) throws -> RunInfo? {
-        try pool.read { db in
+        try read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM runs WHERE through = ? ORDER BY id DESC LIMIT 1",
                 arguments: [through.description]
@@ -203,7 +228,7 @@ public final class Ledger {
     }
 
     public func lastRun() throws -> RunInfo? {
-        try pool.read { db in
+        try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1").map(Ledger.runInfo)
         }
     }
@@ -216,7 +241,7 @@ public final class Ledger {
     }
 
     public func periods(run: Int64) throws -> [PeriodRecord] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(
                 db, sql: "SELECT record FROM periods WHERE run_id = ? ORDER BY org_id, period_end", arguments: [run]
             ).map { try decode(PeriodRecord.self, $0) }
@@ -224,7 +249,7 @@ public final class Ledger {
     }
 
     public func documents(run: Int64) throws -> [Document] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(
                 db, sql: "SELECT document FROM documents WHERE run_id = ? ORDER BY number", arguments: [run]
             ).map { try decode(Document.self, $0) }
@@ -233,7 +258,7 @@ public final class Ledger {
 
     /// Documents of one org issued in [start, end), for its statement.
     public func documents(org: OrgID, from start: CivilDate, to end: CivilDate) throws -> [Document] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(
                 db,
                 sql: """
@@ -245,7 +270,7 @@ public final class Ledger {
     }
 
     public func rejections(run: Int64) throws -> [RejectedRow] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM run_rejections WHERE run_id = ? ORDER BY position", arguments: [run]
             ).map { row in
@@ -276,11 +301,14 @@ public final class Ledger {
         public var engineRejected: [(kind: String, id: String, hash: Int64, reason: String)]
         public var purchases: [(purchaseId: String, orgId: String, invoiceNumber: String?)]
         public var rejectedRows: [RejectedRow]
+        /// The SHA-256 of the input files the close read (`Ledger.inputHash`), for the chain.
+        public var inputHash = ""
     }
 
-    /// Writes a close and returns its run id. `beforeCommit` runs inside the transaction, so a
-    /// failure there (a test's simulated kill, an invalid document) rolls everything back.
-    public func commit(_ commit: Commit, beforeCommit: () throws -> Void = {}) throws -> Int64 {
+    /// Writes a close and returns its run id. `beforeCommit` runs inside the transaction with
+    /// the new run's id, and every read it makes sees the close's uncommitted rows; a failure
+    /// there (a file that cannot be written, a test's simulated kill) rolls everything back.
+    public func commit(_ commit: Commit, beforeCommit: (Int64) throws -> Void = { _ in }) throws -> Int64 {
         try pool.writeWithoutTransaction { db in
             var runId: Int64 = 0
             try db.inTransaction(.immediate) {
@@ -371,7 +399,10 @@ public final class Ledger {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('horizon', ?)",
                     arguments: [String(commit.horizon.microseconds)])
-                try beforeCommit()
+                try Ledger.seal(db, run: runId, inputHash: commit.inputHash)
+                pinned = db
+                defer { pinned = nil }
+                try beforeCommit(runId)
                 return .commit
             }
             return runId
@@ -475,7 +506,7 @@ public struct UTF8Key: Hashable, Sendable {
 extension Ledger {
     /// Row counts of every table, in a fixed order: what a rerun must leave unchanged.
     public func tableCounts() throws -> [Int] {
-        try pool.read { db in
+        try read { db in
             try [
                 "runs", "orgs", "periods", "documents", "sequences", "applied_ids", "engine_rejections", "purchases",
                 "run_rejections", "applied_usage_blocks",
@@ -486,7 +517,7 @@ extension Ledger {
 
 extension Ledger {
     public func allRunIds() throws -> [Int64] {
-        try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id") }
+        try read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id") }
     }
 }
 
@@ -540,9 +571,10 @@ public struct RenderedFile: Sendable, Hashable {
 }
 
 extension Ledger {
-    /// Replaces the list of files a run wrote; a separate small transaction after the render.
+    /// Replaces the list of files a run wrote: inside the close's own transaction when called
+    /// from its `beforeCommit`, else in a small transaction of its own (a rerun's re-render).
     public func recordRendered(run: Int64, files: [RenderedFile]) throws {
-        try pool.write { db in
+        func insert(_ db: Database) throws {
             try db.execute(sql: "DELETE FROM rendered_files WHERE run_id = ?", arguments: [run])
             let statement = try db.makeStatement(
                 sql: "INSERT INTO rendered_files (run_id, path, size, content_hash) VALUES (?, ?, ?, ?)")
@@ -550,10 +582,15 @@ extension Ledger {
                 try statement.execute(arguments: [run, file.path, file.size, file.contentHash])
             }
         }
+        if let pinned {
+            try insert(pinned)
+        } else {
+            try pool.write { db in try insert(db) }
+        }
     }
 
     public func renderedFiles(run: Int64) throws -> [RenderedFile] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT path, size, content_hash FROM rendered_files WHERE run_id = ? ORDER BY path",
                 arguments: [run]

@@ -20,7 +20,7 @@ struct CycleRunnerCommand: ParsableCommand {
             the close date to the ledger (output/ledger.sqlite), and writes per-org statements, UBL invoices
             and the close's CSV exports under the output folder.
             """,
-        subcommands: [Close.self, Validate.self, Balances.self, Generate.self, WhatIf.self, Scan.self])
+        subcommands: [Close.self, Validate.self, Balances.self, Generate.self, WhatIf.self, Verify.self, Scan.self])
 }
 
 struct Close: ParsableCommand {
@@ -42,26 +42,31 @@ struct Close: ParsableCommand {
     var schemas: String?
     @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
     @Flag(name: .long, help: "Print the time each phase took to stderr (for benchmarks).") var timings = false
+    @Flag(name: .long, help: "Create the ledger and outputs readable by the group (umask 027), not owner-only.")
+    var groupReadable = false
 
     func run() throws {
         guard let date = CivilDate.parse(through) else {
             throw ValidationError("--through must be a date like 2026-11-30")
         }
+        if groupReadable { umask(0o027) }
         var options = CloseOptions(
             through: date, inputFolder: input, outputFolder: output, ledgerPath: ledger, strict: strict,
             schemasFolder: schemas)
-        if timings {
-            let clock = PhaseClock()
-            options.onPhase = { phase in clock.mark(phase) }
-            defer { clock.report() }
-            try runClose(options)
-            return
-        }
-        if isatty(2) != 0, !quiet {
+        // One callback serves the phase clock, the progress lines and the crash tests' kill switch.
+        let progress = isatty(2) != 0 && !quiet && !timings
+        let killSwitch = KillSwitch.fromEnvironment()
+        let clock = timings ? PhaseClock() : nil
+        if progress || killSwitch != nil || clock != nil {
             options.onPhase = { phase in
-                if phase != "file" { FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+                clock?.mark(phase)
+                if progress, phase != "file", phase != "publish" {
+                    FileHandle.standardError.write(Data("… \(phase)\n".utf8))
+                }
+                killSwitch?.reached(phase)
             }
         }
+        defer { clock?.report() }
         try runClose(options)
     }
 
@@ -114,6 +119,77 @@ struct Balances: ParsableCommand {
             printError("the ledger \(path) cannot be read: \(error)")
             throw ExitCode(4)
         }
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute the ledger's hash chain and totals from its rows and report any mismatch.",
+        discussion: """
+            Exit status 0 when the ledger is consistent, 4 when it cannot be read or anything does not
+            match (a changed row, a broken chain, a gap in the numbers, a failed SQLite integrity check).
+            """)
+
+    @Option(name: .long, help: "Output folder holding ledger.sqlite.") var output = "output"
+    @Option(name: .long, help: "Ledger file (default: <output>/ledger.sqlite).") var ledger: String?
+
+    func run() throws {
+        let path = ledger ?? output + "/ledger.sqlite"
+        guard fileExists(path) else {
+            printError("no ledger at \(path)")
+            throw ExitCode(4)
+        }
+        let result: Ledger.Verification
+        do {
+            result = try Ledger(path: path, readOnly: true).verify()
+        } catch {
+            printError("the ledger \(path) cannot be read: \(error)")
+            throw ExitCode(4)
+        }
+        for note in result.notes { print("note: \(note)") }
+        for problem in result.problems { print("MISMATCH: \(problem)") }
+        if !result.problems.isEmpty {
+            printError("\(path): \(result.problems.count) mismatches")
+            throw ExitCode(4)
+        }
+        print("ok: \(path): \(result.runs) runs, \(result.documents) documents, chain head \(result.head ?? "(none)")")
+    }
+}
+
+/// The crash tests' hook: `CYCLE_RUNNER_KILL_AT=<phase>[:<n>[:stop]]` kills this process with
+/// SIGKILL at the n-th time (default the first) the close reaches that phase, as a power cut
+/// would; with `stop` it sends itself SIGSTOP instead, so a test can look at the ledger, or
+/// start a second run, while this one is held at that point.
+final class KillSwitch: @unchecked Sendable {
+    let phase: String
+    let occurrence: Int
+    let signal: Int32
+    private let lock = NSLock()
+    private var seen = 0
+
+    init(phase: String, occurrence: Int, signal: Int32) {
+        self.phase = phase
+        self.occurrence = occurrence
+        self.signal = signal
+    }
+
+    static func fromEnvironment() -> KillSwitch? {
+        guard let value = ProcessInfo.processInfo.environment["CYCLE_RUNNER_KILL_AT"], !value.isEmpty else {
+            return nil
+        }
+        let parts = value.split(separator: ":").map(String.init)
+        return KillSwitch(
+            phase: parts[0], occurrence: parts.count > 1 ? Int(parts[1]) ?? 1 : 1,
+            signal: parts.count > 2 && parts[2] == "stop" ? SIGSTOP : SIGKILL)
+    }
+
+    func reached(_ name: String) {
+        guard name == phase else { return }
+        lock.lock()
+        seen += 1
+        let now = seen
+        lock.unlock()
+        if now == occurrence { raise(signal) }
     }
 }
 

@@ -3,6 +3,12 @@ import Foundation
 import GRDB
 import Invoicing
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Everything one close's files are made of: exactly what the ledger holds for that run.
 /// A close builds it from the values it has just committed; a rerun reads it back from the
 /// ledger. Either way the same bytes come out, which the rerun tests prove.
@@ -37,25 +43,43 @@ public struct DocumentSummary: Sendable, Hashable {
 }
 
 /// Renders one close's files. Nothing here reads inputs or the clock, so a rerun writes the
-/// same bytes. Statements and documents are rendered on every core; each file is written under
-/// a temporary name and renamed, and the whole output is synced to disk once at the end.
+/// same bytes. Files are rendered on every core into a staging folder inside the output folder
+/// (inside the close's transaction, so a file that cannot be written rolls the close back),
+/// synced to disk once, and put under their real names by renames after the commit.
 public enum OutputWriter {
+    /// A close's files rendered into a staging folder: complete and on disk, but not yet
+    /// under their real names.
+    public struct Staged: Sendable {
+        public var outputFolder: String
+        public var folder: String
+        /// Paths relative to both folders, in publishing order (the report last).
+        public var files: [String]
+        /// What each file is, for the ledger's list of rendered files.
+        public var manifest: [RenderedFile]
+    }
+
+    public typealias FileWriter = @Sendable (String, [UInt8]) throws -> Void
+
     /// Makes a run's files what they were when the run was closed. When the ledger lists what
     /// the run wrote and every file is still there with the same bytes, nothing is rendered;
     /// otherwise everything is rendered again from the ledger. Returns how many files it wrote.
     @discardableResult
     public static func render(
         run runId: Int64, ledger: Ledger, outputFolder: String, catalog: Catalog?,
-        beforeEachFile: @Sendable () throws -> Void = {}
+        beforeEachFile: @Sendable () throws -> Void = {}, writeFile: FileWriter? = nil
     ) throws -> Int {
         guard let run = try ledger.runById(runId) else { return 0 }
+        // A run killed while putting files in place leaves its staging folder behind, even
+        // when every file made it; clear that before deciding there is nothing to do.
+        removeLeftovers(outputFolder: outputFolder)
         let listed = try ledger.renderedFiles(run: runId)
         if !listed.isEmpty, try allPresent(listed, in: outputFolder) { return 0 }
-        let written = try render(
+        let staged = try stage(
             RenderSet.load(run: run, ledger: ledger), outputFolder: outputFolder, catalog: catalog,
-            beforeEachFile: beforeEachFile)
-        try ledger.recordRendered(run: runId, files: written)
-        return written.count
+            beforeEachFile: beforeEachFile, writeFile: writeFile)
+        try publish(staged)
+        try ledger.recordRendered(run: runId, files: staged.manifest)
+        return staged.files.count
     }
 
     /// Whether every listed file exists with its recorded size and content hash.
@@ -82,24 +106,75 @@ public enum OutputWriter {
         return hasher.value
     }
 
-    /// Renders every file of `set` and returns what it wrote, relative to `outputFolder`.
-    @discardableResult
-    public static func render(
-        _ set: RenderSet, outputFolder: String, catalog: Catalog?, beforeEachFile: @Sendable () throws -> Void = {}
+    /// Renders every file of `set` into `<output>/.staging-<pid>/`, after removing what killed
+    /// runs left behind. Nothing under the real names changes, so a failure here (a full disk,
+    /// a read-only folder) leaves the previous files as they were; the staging folder is
+    /// removed on failure. `writeFile` is the seam tests use to simulate a failing disk.
+    public static func stage(
+        _ set: RenderSet, outputFolder: String, catalog: Catalog?, beforeEachFile: @Sendable () throws -> Void = {},
+        writeFile: FileWriter? = nil
+    ) throws -> Staged {
+        removeLeftovers(outputFolder: outputFolder)
+        let stagingName = ".staging-\(getpid())"
+        let staging = outputFolder + "/" + stagingName
+        removeTree(staging)
+        try makeFolderInside(outputFolder, stagingName)
+        do {
+            let manifest = try renderFiles(
+                set, outputFolder: outputFolder, staging: staging, catalog: catalog, beforeEachFile: beforeEachFile,
+                writeFile: writeFile ?? { path, bytes in try writeNewFile(path, bytes) })
+            syncFolder(staging)
+            let report = "closes/\(set.run.through)/report.html"
+            let files = manifest.map(\.path).filter { $0 != report } + [report]
+            return Staged(outputFolder: outputFolder, folder: staging, files: files, manifest: manifest)
+        } catch {
+            removeTree(staging)
+            throw error
+        }
+    }
+
+    /// Moves staged files under their real names, one atomic rename each, the report last, and
+    /// removes the staging folder. A kill part way leaves some files new and some old; the
+    /// rerun finds them changed and renders them all again.
+    public static func publish(_ staged: Staged, beforeEachFile: () throws -> Void = {}) throws {
+        var made: Set<String> = []
+        for relative in staged.files {
+            try beforeEachFile()
+            let folder = relative.split(separator: "/").dropLast().joined(separator: "/")
+            if made.insert(folder).inserted { try makeFolderInside(staged.outputFolder, folder) }
+            let target = staged.outputFolder + "/" + relative
+            if rename(staged.folder + "/" + relative, target) != 0 {
+                throw OutputError(path: target, reason: String(cString: strerror(errno)))
+            }
+        }
+        removeTree(staged.folder)
+        syncFolder(staged.outputFolder)
+    }
+
+    /// Renders each file into `staging` under its path relative to the output folder and
+    /// returns what it wrote, sorted by path.
+    static func renderFiles(
+        _ set: RenderSet, outputFolder: String, staging: String, catalog: Catalog?,
+        beforeEachFile: @Sendable () throws -> Void, writeFile: @escaping FileWriter
     ) throws -> [RenderedFile] {
         let manifest = RenderedList()
         // Every file goes through here, so a test can stop the rendering between any two files.
-        @Sendable func write(_ path: String, _ bytes: [UInt8]) throws {
+        @Sendable func write(_ relative: String, _ bytes: [UInt8]) throws {
             try beforeEachFile()
-            try writeFileAtomically(path, bytes)
-            manifest.add(
-                RenderedFile(
-                    path: String(path.dropFirst(outputFolder.count + 1)), size: bytes.count,
-                    contentHash: contentHash(bytes)))
+            try writeFile(staging + "/" + relative, bytes)
+            manifest.add(RenderedFile(path: relative, size: bytes.count, contentHash: contentHash(bytes)))
         }
-        @Sendable func write(_ path: String, _ text: String) throws { try write(path, Array(text.utf8)) }
-        let closeFolder = outputFolder + "/closes/" + set.run.through.description
+        @Sendable func write(_ relative: String, _ text: String) throws { try write(relative, Array(text.utf8)) }
+        let closeFolder = "closes/" + set.run.through.description
         let documents = set.documents.sorted { utf8Less($0.number, $1.number) }
+        // Every folder is made (and checked for planted symlinks) before the parallel writers
+        // start, so they never race to create one and nothing is followed out of the output.
+        var folders = [closeFolder, "invoices"]
+        folders += Set(set.periods.map { "statements/" + $0.orgId.rawValue }).sorted(by: utf8Less)
+        for folder in folders {
+            try checkFolderInside(outputFolder, folder)
+            try makeFolderInside(staging, folder)
+        }
 
         var summary = CSVWriter.line(PeriodRecord.csvHeader)
         for period in set.periods { summary += CSVWriter.line(period.csvFields) }
@@ -133,12 +208,9 @@ public enum OutputWriter {
         }
         try write(closeFolder + "/journal.csv", journal)
 
-        // Make every statement folder first, so the parallel writers never race to create one.
-        for org in Set(set.periods.map(\.orgId.rawValue)) { makeFolder(outputFolder + "/statements/" + org) }
-        makeFolder(outputFolder + "/invoices")
         try inParallel(documents.count) { index in
             let document = documents[index]
-            try write(outputFolder + "/invoices/" + document.number + ".xml", try UBLWriter.render(document))
+            try write("invoices/" + document.number + ".xml", try UBLWriter.render(document))
         }
         try inParallel(set.periods.count) { index in
             let encoder = JSONEncoder()
@@ -149,7 +221,7 @@ public enum OutputWriter {
             }
             let statement = Statement(
                 record: period, profile: set.profiles[period.orgId.rawValue], documents: issued, catalog: catalog)
-            let base = outputFolder + "/statements/" + period.orgId.rawValue + "/" + period.periodEnd.description
+            let base = "statements/" + period.orgId.rawValue + "/" + period.periodEnd.description
             try write(base + ".json", Array(try encoder.encode(statement)) + [0x0A])
             try write(base + ".html", StatementHTML.render(statement))
         }
@@ -159,7 +231,6 @@ public enum OutputWriter {
             ReportHTML.render(
                 run: set.run, periods: set.periods, documents: set.documents, rejected: set.rejected,
                 statements: statementLinks))
-        syncFolder(outputFolder)
         return manifest.files
     }
 
@@ -234,7 +305,7 @@ extension Ledger {
     /// by org: what statements list, without decoding whole documents.
     public func documentSummaries(since: CivilDate?) throws -> [String: [DocumentSummary]] {
         guard let since else { return [:] }
-        return try pool.read { db in
+        return try read { db in
             var result: [String: [DocumentSummary]] = [:]
             let rows = try GRDB.Row.fetchCursor(
                 db,

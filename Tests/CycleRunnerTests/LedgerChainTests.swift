@@ -1,0 +1,73 @@
+// Proves the ledger's hash chain: SHA-256 matches its standard vectors, a clean ledger
+// verifies (exit 0), and a row changed behind the program's back is reported (exit 4).
+import Foundation
+import Invoicing
+import Testing
+
+@testable import CycleRunnerCore
+
+@Suite struct LedgerChainTests {
+    @Test func sha256MatchesTheStandardVectors() {
+        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            SHA256.hex(String(repeating: "a", count: 1_000_000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    static func closedTwice() throws -> String {
+        let (input, last) = try Fixtures.generatedInput(seed: 61, orgs: 5, months: 3, events: 6)
+        let output = TestPaths.temporaryFolder("chain")
+        _ = try Fixtures.close(input, output, through: CivilDate(year: 2026, month: 1, day: 31))
+        _ = try Fixtures.close(input, output, through: last)
+        return output
+    }
+
+    @Test func aCleanLedgerVerifies() throws {
+        let output = try Self.closedTwice()
+        let result = try Ledger(path: output + "/ledger.sqlite", readOnly: true).verify()
+        #expect(result.problems == [])
+        #expect(result.runs == 2 && result.documents > 0 && result.head?.count == 64)
+        let cli = try CLI.run(["verify", "--output", output])
+        #expect(cli.status == 0)
+        #expect(cli.stdout.contains("ok: ") && cli.stdout.contains(result.head ?? "-"))
+    }
+
+    /// Each tampering, done with plain SQL as someone with the file would, must be reported.
+    @Test(arguments: [
+        (
+            "UPDATE documents SET total_minor = total_minor + 100 WHERE rowid = (SELECT MIN(rowid) FROM documents)",
+            "documents"
+        ),
+        (
+            "UPDATE periods SET record = replace(record, '\"usageCredits\":', '\"usageCredits\":1') "
+                + "WHERE rowid = (SELECT MIN(rowid) FROM periods WHERE record LIKE '%usageCredits%')", "totals hash"
+        ),
+        ("DELETE FROM applied_ids WHERE (kind, id) IN (SELECT kind, id FROM applied_ids LIMIT 1)", "totals hash"),
+        (
+            "UPDATE orgs SET state = replace(state, '\"current\":', '\"current\":9') "
+                + "WHERE rowid = (SELECT MIN(rowid) FROM orgs WHERE state IS NOT NULL)", "state hash"
+        ),
+        ("UPDATE runs SET chain_hash = 'x' WHERE id = 1", "chain hash"),
+        ("DELETE FROM documents WHERE number = (SELECT MAX(number) FROM documents WHERE run_id = 1)", "documents"),
+    ])
+    func tamperingIsReported(_ sql: String, _ what: String) throws {
+        let output = try Self.closedTwice()
+        try Ledger(path: output + "/ledger.sqlite").execute(unchecked: sql)
+        let result = try Ledger(path: output + "/ledger.sqlite", readOnly: true).verify()
+        #expect(!result.problems.isEmpty, "\(what) tampering went unnoticed")
+        let cli = try CLI.run(["verify", "--output", output])
+        #expect(cli.status == 4)
+        #expect(cli.stdout.contains("MISMATCH"))
+    }
+}
+
+extension Ledger {
+    /// Runs raw SQL on the file, as a tamperer would; tests only.
+    func execute(unchecked sql: String) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: sql) }
+    }
+}
