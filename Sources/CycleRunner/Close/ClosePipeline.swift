@@ -11,6 +11,8 @@ public struct CloseOptions: Sendable {
     /// Called at each phase boundary with the phase's name: progress for a terminal, and the
     /// place where crash tests stop a close. A throw aborts the close there.
     public var onPhase: (@Sendable (String) throws -> Void)?
+    /// Called after each output file with (written, total): the terminal's progress bar.
+    public var onFile: (@Sendable (_ written: Int, _ total: Int) -> Void)?
 
     public init(
         through: CivilDate, inputFolder: String, outputFolder: String, ledgerPath: String? = nil,
@@ -67,6 +69,8 @@ public struct CloseSummary: Sendable {
     public var rejectedCount: Int
     public var outputFolder: String
     public var message: String
+    /// The close's totals as rendered from the ledger; nil when nothing was rendered.
+    public var totals: CloseTotals? = nil
 }
 
 /// The month-end close of §7: read, classify against the ledger, run the engine per org,
@@ -207,7 +211,7 @@ public enum ClosePipeline {
             through: options.through, previousHorizon: previousHorizon, horizon: horizon, report: report,
             orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
             applied: work.applied, engineRejected: work.engineRejected, purchases: work.purchases,
-            rejectedRows: work.input.rejected)
+            rejectedRows: work.input.rejected, queue: work.input.queue)
         try phase("commit", options)
         let runId: Int64
         do {
@@ -216,10 +220,11 @@ public enum ClosePipeline {
             throw .ledger("the close could not be committed, nothing was changed: \(error)")
         }
         try phase("committed", options)
+        let totals: CloseTotals?
         do {
-            try OutputWriter.render(
+            totals = try OutputWriter.render(
                 run: runId, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog,
-                beforeEachFile: { try options.onPhase?("file") })
+                beforeEachFile: { try options.onPhase?("file") }, onFile: options.onFile)
         } catch {
             throw .output("the close is committed but its files could not be written (rerun to write them): \(error)")
         }
@@ -227,7 +232,7 @@ public enum ClosePipeline {
         return CloseSummary(
             through: options.through, appliedNothing: false, ledgerHorizon: horizon, report: report,
             rejectedCount: work.input.rejected.count, outputFolder: options.outputFolder,
-            message: "closed through \(options.through)")
+            message: "closed through \(options.through)", totals: totals)
     }
 
     /// A close through a date the ledger has passed applies nothing: it renders that close's
@@ -246,13 +251,15 @@ public enum ClosePipeline {
                 )
             }
             let catalog = try? CatalogReader.read(path: options.inputFolder + "/plans.yaml")
-            try OutputWriter.render(run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog)
+            let totals = try OutputWriter.render(
+                run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog,
+                onFile: options.onFile)
             return CloseSummary(
                 through: options.through, appliedNothing: true, ledgerHorizon: horizon, report: run.report,
                 rejectedCount: try ledger.rejections(run: run.id).count, outputFolder: options.outputFolder,
                 message:
-                    "applied nothing: the ledger is closed through \(closedThrough); the close through \(options.through) was written again"
-            )
+                    "applied nothing: the ledger is closed through \(closedThrough); the close through \(options.through) was written again",
+                totals: totals)
         } catch let error as CloseError {
             throw error
         } catch {

@@ -59,6 +59,7 @@ public final class Ledger {
                         PRIMARY KEY (run_id, position));
                     """)
         }
+        registerQueueMigration(&migrator)
         return migrator
     }
 
@@ -232,6 +233,8 @@ public final class Ledger {
         public var engineRejected: [(kind: String, id: String, hash: Int64, reason: String)]
         public var purchases: [(purchaseId: String, orgId: String, invoiceNumber: String?)]
         public var rejectedRows: [RejectedRow]
+        /// The queued renders the close read (queue.csv), kept for the statements' forecast.
+        public var queue: [OrgID: [QueuedJob]] = [:]
     }
 
     /// Writes a close and returns its run id. `beforeCommit` runs inside the transaction, so a
@@ -308,6 +311,7 @@ public final class Ledger {
                         runId, position, row.sourceFile, row.lineNumber, row.rejection.text, row.raw,
                     ])
                 }
+                try Ledger.insertQueue(commit, runId: runId, db: db)
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('horizon', ?)",
                     arguments: [String(commit.horizon.microseconds)])

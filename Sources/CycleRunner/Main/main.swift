@@ -41,6 +41,7 @@ struct Close: ParsableCommand {
     @Option(name: .long, help: "UBL 2.1 XSD folder; validate every document before committing.")
     var schemas: String?
     @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
+    @Flag(name: .long, help: "Print the summary as JSON on stdout (no progress bar).") var json = false
 
     func run() throws {
         guard let date = CivilDate.parse(through) else {
@@ -49,13 +50,22 @@ struct Close: ParsableCommand {
         var options = CloseOptions(
             through: date, inputFolder: input, outputFolder: output, ledgerPath: ledger, strict: strict,
             schemasFolder: schemas)
-        if isatty(2) != 0, !quiet {
-            options.onPhase = { phase in FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+        let progress = quiet || json ? nil : ProgressBar.forStandardError()
+        if let progress {
+            options.onPhase = { phase in progress.phase(phase) }
+            options.onFile = { written, total in progress.files(written, total) }
         }
         do {
             let summary = try ClosePipeline.close(options)
-            if !quiet { print(Terminal.summary(summary)) }
+            progress?.finish()
+            if json {
+                print(Terminal.json(summary))
+            } else if !quiet {
+                print(Terminal.summary(summary))
+            }
         } catch {
+            progress?.finish()
+            if json { print(Terminal.jsonError(error.description, exitCode: error.exitCode)) }
             printError(error.description)
             throw ExitCode(error.exitCode)
         }

@@ -5,25 +5,33 @@ import Invoicing
 /// Renders one close's files from the ledger. Nothing here reads inputs or the clock, so a
 /// rerun writes the same bytes.
 public enum OutputWriter {
+    /// Writes every file of one close and returns its totals. `onFile` hears, after each
+    /// file, how many of how many are written (for a progress bar).
+    @discardableResult
     public static func render(
         run runId: Int64, ledger: Ledger, outputFolder: String, catalog: Catalog?,
-        beforeEachFile: () throws -> Void = {}
-    ) throws {
-        // Every file goes through here, so a test can stop the rendering between any two files.
-        func write(_ path: String, _ bytes: [UInt8]) throws {
-            try beforeEachFile()
-            try writeFileAtomically(path, bytes)
-        }
-        func write(_ path: String, _ text: String) throws { try write(path, Array(text.utf8)) }
+        beforeEachFile: () throws -> Void = {}, onFile: ((_ written: Int, _ total: Int) -> Void)? = nil
+    ) throws -> CloseTotals? {
         guard let run = try ledger.lastRun().flatMap({ $0.id == runId ? $0 : nil }) ?? ledger.runById(runId) else {
-            return
+            return nil
         }
         let closeFolder = outputFolder + "/closes/" + run.through.description
         let periods = try ledger.periods(run: runId)
         let documents = try ledger.documents(run: runId)
         let rejected = try ledger.rejections(run: runId)
+        let queue = try ledger.queue(run: runId)
         let profiles = Dictionary(
             try ledger.orgs().map { ($0.profile.id.rawValue, $0.profile) }, uniquingKeysWith: { first, _ in first })
+        let total = 5 + documents.count + 2 * periods.count
+        var written = 0
+        // Every file goes through here, so a test can stop the rendering between any two files.
+        func write(_ path: String, _ bytes: [UInt8]) throws {
+            try beforeEachFile()
+            try writeFileAtomically(path, bytes)
+            written += 1
+            onFile?(written, total)
+        }
+        func write(_ path: String, _ text: String) throws { try write(path, Array(text.utf8)) }
 
         var summary = CSVWriter.line(PeriodRecord.csvHeader)
         for period in periods { summary += CSVWriter.line(period.csvFields) }
@@ -62,22 +70,53 @@ public enum OutputWriter {
                 outputFolder + "/invoices/" + document.number + ".xml", try UBLWriter.render(document))
         }
 
+        // Each org's closed periods, for the burn rate and for the plan a document falls under.
+        // Only periods ending by the date in question count, so a later close never changes
+        // what this close renders.
+        var histories: [String: [PeriodRecord]] = [:]
+        func history(_ org: OrgID) throws -> [PeriodRecord] {
+            if let known = histories[org.rawValue] { return known }
+            let loaded = try ledger.periods(org: org)
+            histories[org.rawValue] = loaded
+            return loaded
+        }
+        var latestEnd: [String: CivilDate] = [:]
+        for period in periods { latestEnd[period.orgId.rawValue] = period.periodEnd }
+
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        var statementLinks: [(String, String)] = []
         for period in periods {
             let issued = try ledger.documents(org: period.orgId, from: period.periodStart, to: period.periodEnd)
+            // The queue is a snapshot at this close, so only the org's latest statement shows it.
+            let isLatest = latestEnd[period.orgId.rawValue] == period.periodEnd
             let statement = Statement(
-                record: period, profile: profiles[period.orgId.rawValue], documents: issued, catalog: catalog)
+                record: period, profile: profiles[period.orgId.rawValue], documents: issued, catalog: catalog,
+                history: try history(period.orgId).filter { $0.periodEnd <= period.periodEnd },
+                queue: isLatest ? queue[period.orgId] : nil, closedThrough: run.through)
             let base = outputFolder + "/statements/" + period.orgId.rawValue + "/" + period.periodEnd.description
             try write(base + ".json", Array(try encoder.encode(statement)) + [0x0A])
             try write(base + ".html", StatementHTML.render(statement))
-            statementLinks.append((period.orgId.rawValue, period.periodEnd.description))
         }
-        try write(
-            closeFolder + "/report.html",
-            ReportHTML.render(
-                run: run, periods: periods, documents: documents, rejected: rejected, statements: statementLinks))
+
+        var documentPlans: [String: String] = [:]
+        for document in documents {
+            let org = OrgID(document.orgId)
+            let renewed = try history(org).last { $0.periodEnd <= document.issueDate }
+            documentPlans[document.number] =
+                renewed?.planId.rawValue ?? profiles[document.orgId]?.firstPlanId.rawValue ?? ""
+        }
+        var planNames: [String: String] = [:]
+        for plan in catalog?.plans.values.map({ $0 }) ?? [] { planNames[plan.id.rawValue] = plan.name }
+        for period in periods { planNames[period.planId.rawValue] = period.planName }
+        let fingerprint = try ledger.fingerprint(run: runId)
+        let data = CloseReportData(
+            run: run, periods: periods, documents: documents, rejected: rejected,
+            orgNames: profiles.mapValues(\.name), documentPlans: documentPlans, planNames: planNames,
+            ledgerFingerprint: fingerprint)
+        try write(closeFolder + "/report.html", ReportHTML.render(data))
+        return CloseTotals(
+            periods: periods, documents: documents, rejected: rejected, ledgerFingerprint: fingerprint,
+            filesWritten: written)
     }
 }
 
