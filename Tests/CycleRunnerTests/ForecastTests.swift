@@ -35,7 +35,7 @@ import Testing
         _ record: PeriodRecord, queue: (jobs: [Forecast.QueuedLine], balances: Ledger.Balances?)? = nil
     ) -> Forecast {
         Forecast.make(
-            record: record, history: history, nextRenewal: record.periodEnd.addingMonths(1), queue: queue,
+            record: record, history: history.map(\.brief), nextRenewal: record.periodEnd.addingMonths(1), queue: queue,
             closedThrough: CivilDate.parse("2026-05-10")!)
     }
 
@@ -64,7 +64,7 @@ import Testing
     @Test func nothingUsedNeverRunsOutAndADeficitHasRunOut() {
         var idle = Self.period("2026-04-01", "2026-05-01", usage: 0, next: (10, 0, 0, 0))
         var forecast = Forecast.make(
-            record: idle, history: [idle], nextRenewal: CivilDate.parse("2026-06-01")!, queue: nil,
+            record: idle, history: [idle.brief], nextRenewal: CivilDate.parse("2026-06-01")!, queue: nil,
             closedThrough: CivilDate.parse("2026-05-10")!)
         #expect(forecast.daysLeft == nil)
         #expect(forecast.runOutDate == nil)
@@ -72,7 +72,7 @@ import Testing
         idle.nextCurrent = 0
         idle.nextDeficit = 40
         forecast = Forecast.make(
-            record: idle, history: [idle], nextRenewal: CivilDate.parse("2026-06-01")!, queue: nil,
+            record: idle, history: [idle.brief], nextRenewal: CivilDate.parse("2026-06-01")!, queue: nil,
             closedThrough: CivilDate.parse("2026-05-10")!)
         #expect(forecast.balance == -40)
         #expect(forecast.daysLeft == 0)
@@ -83,7 +83,7 @@ import Testing
     @Test func aRunOutBeyondTenYearsHasNoDate() {
         let slow = Self.period("2026-04-01", "2026-05-01", usage: 1, next: (1_000_000, 0, 0, 0))
         let forecast = Forecast.make(
-            record: slow, history: [slow], nextRenewal: CivilDate.parse("2026-06-01")!, queue: nil,
+            record: slow, history: [slow.brief], nextRenewal: CivilDate.parse("2026-06-01")!, queue: nil,
             closedThrough: CivilDate.parse("2026-05-10")!)
         #expect(forecast.daysLeft == 30_000_000)
         #expect(forecast.runOutDate == nil)

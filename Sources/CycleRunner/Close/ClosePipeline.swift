@@ -222,8 +222,21 @@ public enum ClosePipeline {
         try phase("committed", options)
         let totals: CloseTotals?
         do {
+            // The values just committed are what the ledger now holds, so they are rendered
+            // directly; a rerun reads the same values back and writes the same bytes.
+            var set = RenderSet(
+                run: Ledger.RunInfo(
+                    id: runId, through: options.through, previousHorizon: previousHorizon, horizon: horizon,
+                    report: report),
+                periods: work.periods, documents: work.documents.sorted { utf8Less($0.number, $1.number) },
+                rejected: work.input.rejected,
+                profiles: Dictionary(
+                    work.storedOrgs.map { ($0.profile.id.rawValue, $0.profile) },
+                    uniquingKeysWith: { first, _ in first }),
+                documentsByOrg: try ledger.documentSummaries(since: work.periods.map(\.periodStart).min()))
+            try set.loadReportContext(from: ledger)
             totals = try OutputWriter.render(
-                run: runId, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog,
+                set, outputFolder: options.outputFolder, catalog: catalog,
                 beforeEachFile: { try options.onPhase?("file") }, onFile: options.onFile)
         } catch {
             throw .output("the close is committed but its files could not be written (rerun to write them): \(error)")

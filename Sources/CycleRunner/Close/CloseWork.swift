@@ -30,19 +30,18 @@ struct CloseWork {
     }
 
     static func classify(
-        input: InputFolder, directory: OrgDirectory, ledger: Ledger, previousHorizon: Instant?, horizon: Instant
+        input: InputFolder, directory: OrgDirectory, ledger: some LedgerLookup, previousHorizon: Instant?,
+        horizon: Instant
     ) throws -> CloseWork {
         var work = CloseWork(input: input, previousHorizon: previousHorizon, horizon: horizon)
-        let catalog = input.catalog
         var fingerprint = FingerprintBuilder()
 
         // Usage: only rows before the previous horizon can have been applied or rejected before.
         let earlyIds = input.usage.filter { previousHorizon != nil && $0.instant < previousHorizon! }.map(\.eventId)
         let appliedUsage = try ledger.appliedHashes(kind: "usage", ids: earlyIds)
         for record in input.usage {
-            let key = record.contentKey(orgs: directory.profiles, actions: catalog.actions, users: input.users)
-            let hash = stableHash(key)
-            fingerprint.add(key)
+            let hash = record.contentHash
+            fingerprint.add(hash: hash)
             let fileIndex = Int(record.origin.fileIndex)
             if record.instant >= horizon {
                 work.input.counts[fileIndex].pending += 1
@@ -291,6 +290,16 @@ struct CloseWork {
 struct FingerprintBuilder {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     var count = 0
+
+    mutating func add(hash value: Int64) {
+        var bits = UInt64(bitPattern: value)
+        for _ in 0..<8 {
+            hash ^= bits & 0xFF
+            hash &*= 0x0000_0100_0000_01b3
+            bits >>= 8
+        }
+        count += 1
+    }
 
     mutating func add(_ text: String) {
         for byte in text.utf8 {

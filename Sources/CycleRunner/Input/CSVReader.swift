@@ -107,9 +107,9 @@ public final class CSVReader {
             throw CSVOpenError(path: path, reason: "is a folder")
         }
         self.fileDescriptor = descriptor
-        self.chunkBytes = chunkBytes
+        self.chunkBytes = max(1, chunkBytes)
         self.recordLimitBytes = recordLimitBytes
-        self.buffer = [UInt8](repeating: 0, count: chunkBytes)
+        self.buffer = [UInt8](repeating: 0, count: self.chunkBytes)
     }
 
     deinit { close(fileDescriptor) }
@@ -118,6 +118,8 @@ public final class CSVReader {
     private func fill() throws(CSVOpenError) -> Bool {
         if endOfFile { return false }
         if position > 0 {
+            // Bytes were consumed, so the file's first bytes are gone: a BOM from now on is data.
+            atFileStart = false
             let remaining = bufferCount - position
             if remaining > 0 {
                 buffer.withUnsafeMutableBufferPointer { pointer in
@@ -127,7 +129,8 @@ public final class CSVReader {
             bufferCount = remaining
             position = 0
         }
-        if buffer.count - bufferCount < chunkBytes / 2 {
+        // Grow when less than half a chunk is free (at least one byte, or a 1-byte chunk would stall).
+        if buffer.count - bufferCount < max(1, chunkBytes / 2) {
             buffer.append(contentsOf: repeatElement(0, count: max(chunkBytes, buffer.count)))
         }
         let capacity = buffer.count - bufferCount
@@ -153,41 +156,53 @@ public final class CSVReader {
         case problem(CSVRecordProblem, end: Int, lines: Int)
     }
 
-    /// Scans one record starting at `position`; fills `bounds` and `scratch`.
-    private func scanRecord() -> ScanResult {
+    /// Bytes that end an unquoted run: comma, LF, CR and the quote (an error inside a field).
+    private static let special: [Bool] = (0..<256).map { $0 == 0x2C || $0 == 0x0A || $0 == 0x0D || $0 == 0x22 }
+
+    /// Scans one record of `bytes[start..<end]` into `bounds` and `scratch`. Pure: it touches
+    /// no stored property, so the hot loop runs on locals without exclusivity checks.
+    private static func scanRecord(
+        _ bytes: UnsafeBufferPointer<UInt8>, start: Int, end: Int, endOfFile: Bool, bounds: inout [FieldBounds],
+        scratch: inout [UInt8]
+    ) -> ScanResult {
         bounds.removeAll(keepingCapacity: true)
         scratch.removeAll(keepingCapacity: true)
-        return buffer.withUnsafeBufferPointer { bytes in
-            var index = position
-            var lines = 0
-            var problem: CSVRecordProblem?
-            let end = bufferCount
+        let base = bytes.baseAddress!
+        var index = start
+        var lines = 0
+        var problem: CSVRecordProblem?
+        return special.withUnsafeBufferPointer { special in
             while true {
                 // One field.
                 let column = bounds.count + 1
-                if index < end, bytes[index] == 0x22 {
+                if index < end, base[index] == 0x22 {
                     index += 1
                     let scratchStart = scratch.count
                     var segmentStart = index
                     var closed = false
                     while index < end {
-                        let byte = bytes[index]
+                        let byte = base[index]
                         if byte == 0x22 {
                             if index + 1 >= end {
                                 if !endOfFile { return .needMore }
-                                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
+                                scratch.append(
+                                    contentsOf: UnsafeBufferPointer(
+                                        start: base + segmentStart, count: index - segmentStart))
                                 index += 1
                                 closed = true
                                 break
                             }
-                            if bytes[index + 1] == 0x22 {
+                            if base[index + 1] == 0x22 {
                                 scratch.append(
-                                    contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<(index + 1)]))
+                                    contentsOf: UnsafeBufferPointer(
+                                        start: base + segmentStart, count: index + 1 - segmentStart))
                                 index += 2
                                 segmentStart = index
                                 continue
                             }
-                            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
+                            scratch.append(
+                                contentsOf: UnsafeBufferPointer(start: base + segmentStart, count: index - segmentStart)
+                            )
                             index += 1
                             closed = true
                             break
@@ -197,27 +212,35 @@ public final class CSVReader {
                     }
                     if !closed {
                         if !endOfFile { return .needMore }
+                        // A quote that never closes would swallow the rest of the file into one
+                        // rejected row; report only the record's first line and read on from the
+                        // next one, so one stray quote cannot hide the rows after it.
+                        var lineEnd = start
+                        while lineEnd < end, base[lineEnd] != 0x0A { lineEnd += 1 }
+                        if lineEnd < end {
+                            return .problem(.unterminatedQuote(column: column), end: lineEnd + 1, lines: 1)
+                        }
                         return .problem(.unterminatedQuote(column: column), end: end, lines: lines)
                     }
                     bounds.append(FieldBounds(start: scratchStart, end: scratch.count, inScratch: true))
-                    if index < end, bytes[index] != 0x2C, bytes[index] != 0x0A, bytes[index] != 0x0D,
-                        problem == nil
-                    {
+                    if index < end, base[index] != 0x2C, base[index] != 0x0A, base[index] != 0x0D, problem == nil {
                         problem = .textAfterClosingQuote(column: column)
                     }
                     // Skip any junk up to the next separator so the record still ends cleanly.
-                    while index < end, bytes[index] != 0x2C, bytes[index] != 0x0A, bytes[index] != 0x0D {
+                    while index < end, base[index] != 0x2C, base[index] != 0x0A, base[index] != 0x0D {
                         index += 1
                     }
                 } else {
-                    let start = index
+                    let fieldStart = index
                     while index < end {
-                        let byte = bytes[index]
-                        if byte == 0x2C || byte == 0x0A || byte == 0x0D { break }
-                        if byte == 0x22, problem == nil { problem = .quoteInUnquotedField(column: column) }
+                        let byte = base[index]
+                        if special[Int(byte)] {
+                            if byte != 0x22 { break }
+                            if problem == nil { problem = .quoteInUnquotedField(column: column) }
+                        }
                         index += 1
                     }
-                    bounds.append(FieldBounds(start: start, end: index, inScratch: false))
+                    bounds.append(FieldBounds(start: fieldStart, end: index, inScratch: false))
                 }
                 // After a field: a separator, a line end, or the end of the data.
                 if index >= end {
@@ -225,7 +248,7 @@ public final class CSVReader {
                     if let problem { return .problem(problem, end: index, lines: lines) }
                     return .record(end: index, lines: lines)
                 }
-                let byte = bytes[index]
+                let byte = base[index]
                 if byte == 0x2C {
                     index += 1
                     continue
@@ -233,7 +256,7 @@ public final class CSVReader {
                 if byte == 0x0D {
                     if index + 1 >= end, !endOfFile { return .needMore }
                     index += 1
-                    if index < end, bytes[index] == 0x0A { index += 1 }
+                    if index < end, base[index] == 0x0A { index += 1 }
                 } else {
                     index += 1
                 }
@@ -244,6 +267,11 @@ public final class CSVReader {
         }
     }
 
+    private enum BatchResult {
+        case needMore
+        case overlong
+    }
+
     /// Calls `body` for every record, or `onProblem` for every record that cannot be split,
     /// in file order. Blank lines are skipped.
     public func forEachRecord(
@@ -251,52 +279,80 @@ public final class CSVReader {
         onProblem: (_ lineNumber: Int, _ problem: CSVRecordProblem, _ rawText: String) throws -> Void
     ) throws {
         if bufferCount == 0 { _ = try fill() }
+        var bounds = self.bounds
+        var scratch = self.scratch
+        defer {
+            self.bounds = bounds
+            self.scratch = scratch
+        }
         while true {
             if position >= bufferCount {
                 if try !fill() { return }
                 continue
             }
-            // A blank line is not a record.
-            let first = buffer[position]
-            if first == 0x0A || first == 0x0D {
-                if first == 0x0D, position + 1 >= bufferCount, !endOfFile {
-                    _ = try fill()
-                    continue
-                }
-                position += (first == 0x0D && position + 1 < bufferCount && buffer[position + 1] == 0x0A) ? 2 : 1
-                line += 1
-                continue
-            }
-            switch scanRecord() {
-            case .needMore:
-                if bufferCount - position > recordLimitBytes {
-                    try skipOverlongRecord(onProblem: onProblem)
-                    continue
-                }
-                _ = try fill()
-            case .record(let end, let lines):
-                // Consume the record before the callback, so a callback that stops the
-                // reading (the header pass) leaves the reader after that record.
-                let start = position
-                let startLine = line
-                position = end
-                line += lines
-                try buffer.withUnsafeBufferPointer { bytes in
-                    try bounds.withUnsafeBufferPointer { fieldBounds in
-                        try scratch.withUnsafeBufferPointer { scratchBytes in
-                            let row = CSVRow(
-                                lineNumber: startLine, bytes: bytes, bounds: fieldBounds, scratch: scratchBytes,
-                                recordRange: start..<end)
-                            try body(row)
+            // Scan every complete record in the buffer in one pass; the buffer only changes in
+            // `fill`, which runs outside this closure.
+            let endOfFile = self.endOfFile
+            let count = bufferCount
+            var position = self.position
+            var line = self.line
+            let result: BatchResult
+            do {
+                result = try buffer.withUnsafeBufferPointer { bytes in
+                    while position < count {
+                        // A blank line is not a record.
+                        let first = bytes[position]
+                        if first == 0x0A || first == 0x0D {
+                            if first == 0x0D, position + 1 >= count, !endOfFile { return .needMore }
+                            position += (first == 0x0D && position + 1 < count && bytes[position + 1] == 0x0A) ? 2 : 1
+                            line += 1
+                            continue
+                        }
+                        switch CSVReader.scanRecord(
+                            bytes, start: position, end: count, endOfFile: endOfFile, bounds: &bounds,
+                            scratch: &scratch)
+                        {
+                        case .needMore:
+                            return count - position > recordLimitBytes ? .overlong : .needMore
+                        case .record(let end, let lines):
+                            // Consume the record before the callback, so a callback that stops the
+                            // reading (the header pass) leaves the reader after that record.
+                            let start = position
+                            let startLine = line
+                            position = end
+                            line += lines
+                            try bounds.withUnsafeBufferPointer { fieldBounds in
+                                try scratch.withUnsafeBufferPointer { scratchBytes in
+                                    try body(
+                                        CSVRow(
+                                            lineNumber: startLine, bytes: bytes, bounds: fieldBounds,
+                                            scratch: scratchBytes, recordRange: start..<end))
+                                }
+                            }
+                        case .problem(let problem, let end, let lines):
+                            let raw = String(
+                                decoding: UnsafeBufferPointer(rebasing: bytes[position..<end]), as: UTF8.self)
+                            let startLine = line
+                            position = end
+                            line += lines
+                            try onProblem(startLine, problem, raw.trimmingLineEnd())
                         }
                     }
+                    return .needMore
                 }
-            case .problem(let problem, let end, let lines):
-                let raw = String(decoding: buffer[position..<end], as: UTF8.self)
-                let startLine = line
-                position = end
-                line += lines
-                try onProblem(startLine, problem, raw.trimmingLineEnd())
+            } catch {
+                self.position = position
+                self.line = line
+                throw error
+            }
+            self.position = position
+            self.line = line
+            switch result {
+            case .overlong:
+                try skipOverlongRecord(onProblem: onProblem)
+            case .needMore:
+                // At the end of the file with bytes left, the next pass scans them knowing so.
+                if try !fill(), self.position >= bufferCount { return }
             }
         }
     }

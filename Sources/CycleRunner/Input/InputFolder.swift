@@ -197,19 +197,41 @@ public enum InputReader {
         guard let usageFiles = listFolder(folder + "/usage", suffix: ".csv") else {
             throw InputError(file: "usage/", "missing folder: usage/*.csv is required (it may hold no files)")
         }
-        var userIndex: [String: Int32] = [:]
-        var seenUsage: [String: (key: String, origin: RowOrigin)] = [:]
+        // Orgs, users and event ids are looked up by their bytes in the CSV buffer.
+        var orgTable = ByteTable(capacity: orgs.profiles.count)
+        for (index, profile) in orgs.profiles.enumerated() {
+            var id = profile.id.rawValue
+            let hash = id.withUTF8 { ByteTable.hash($0) }
+            orgTable.insert(hash: hash, index: Int32(index))
+        }
+        var userTable = ByteTable()
+        var eventTable = ByteTable(capacity: 1 << 16)
         for name in usageFiles {
             let display = "usage/" + name
             let table = try CSVTable(
                 path: folder + "/" + display, displayName: display,
                 required: ["event_id", "org_id", "occurred_at", "user_id", "action", "credits"], optional: [])
             let fileIndex = input.addFile(display)
+            let eventColumn = table.index("event_id")!
+            let orgColumn = table.index("org_id")!
+            let userColumn = table.index("user_id")!
             try readRows(table, fileIndex: fileIndex, input: &input) { fields, origin, input throws(Rejection) in
-                let eventId = try fields.text("event_id")
-                let (orgIndex, profile) = try lookupOrg(fields, orgs)
+                let row = fields.row
+                let eventBytes = row.field(eventColumn)
+                guard !eventBytes.isEmpty else { throw Rejection(.missingField, "event_id is missing") }
+                let orgBytes = row.field(orgColumn)
+                let profiles = orgs.profiles
+                guard
+                    let orgIndex = orgTable.find(
+                        hash: ByteTable.hash(orgBytes), matches: { profiles[Int($0)].id.rawValue.utf8Equals(orgBytes) })
+                else {
+                    _ = try fields.text("org_id")
+                    throw Rejection(.unknownOrg, "org \(String(decoding: orgBytes, as: UTF8.self)) is not in orgs.csv")
+                }
+                let profile = profiles[Int(orgIndex)]
                 let instant = try fields.instant("occurred_at")
-                let user = try fields.text("user_id")
+                let userBytes = row.field(userColumn)
+                if userBytes.isEmpty { throw Rejection(.missingField, "user_id is missing") }
                 let actionText = try fields.text("action")
                 guard let action = catalog.actionIndex[actionText] else {
                     throw Rejection(.unknownAction, "action \(actionText) is not in plans.yaml")
@@ -219,24 +241,37 @@ public enum InputReader {
                     throw Rejection(
                         .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
                 }
-                var userNumber = userIndex[user]
+                let userHash = ByteTable.hash(userBytes)
+                var userNumber = userTable.find(
+                    hash: userHash, matches: { input.users[Int($0)].utf8Equals(userBytes) })
                 if userNumber == nil {
+                    let user = try fields.text("user_id")
                     userNumber = Int32(input.users.count)
-                    userIndex[user] = userNumber
+                    userTable.insert(hash: userHash, index: userNumber!)
                     input.users.append(user)
                 }
+                let eventId = try fields.text("event_id")
+                var hasher = StableHasher()
+                hasher.add(profile.id.rawValue)
+                hasher.add(instant.microseconds)
+                hasher.add(input.users[Int(userNumber!)])
+                hasher.add(actionText)
+                hasher.add(credits)
                 let record = UsageRecord(
                     eventId: eventId, orgIndex: orgIndex, actionIndex: Int32(action), userIndex: userNumber!,
-                    instant: instant, credits: credits, origin: origin)
-                let key = record.contentKey(orgs: orgs.profiles, actions: catalog.actions, users: input.users)
-                if let first = seenUsage[eventId] {
-                    if first.key == key { return .duplicate }
+                    instant: instant, credits: credits, origin: origin, contentHash: hasher.value)
+                let eventHash = ByteTable.hash(eventBytes)
+                if let first = eventTable.find(
+                    hash: eventHash, matches: { input.usage[Int($0)].eventId.utf8Equals(eventBytes) })
+                {
+                    let earlier = input.usage[Int(first)]
+                    if earlier.contentHash == record.contentHash { return .duplicate }
                     throw Rejection(
                         .conflictingDuplicate,
-                        "event_id \(eventId) was already read with other content at \(input.files[Int(first.origin.fileIndex)]):\(first.origin.lineNumber)"
-                    )
+                        "event_id \(eventId) was already read with other content at "
+                            + "\(input.files[Int(earlier.origin.fileIndex)]):\(earlier.origin.lineNumber)")
                 }
-                seenUsage[eventId] = (key, origin)
+                eventTable.insert(hash: eventHash, index: Int32(input.usage.count))
                 input.usage.append(record)
                 return .kept
             }

@@ -16,13 +16,9 @@ public struct UsageRecord: Sendable {
     public var credits: Int64
     public var origin: RowOrigin
 
-    /// The content an idempotency check compares: every field the engine uses.
-    public func contentKey(orgs: [OrgProfile], actions: [Action], users: [String]) -> String {
-        [
-            orgs[Int(orgIndex)].id.rawValue, String(instant.microseconds), users[Int(userIndex)],
-            actions[Int(actionIndex)].id.rawValue, String(credits),
-        ].joined(separator: "\u{1F}")
-    }
+    /// A stable hash of everything the engine uses from the row (org, instant, user, action,
+    /// credits): two rows with one event_id are the same event exactly when these agree.
+    public var contentHash: Int64
 }
 
 public struct PlanChangeRecord: Sendable {

@@ -59,6 +59,16 @@ public final class Ledger {
                         PRIMARY KEY (run_id, position));
                     """)
         }
+        // Usage ids are by far the most numerous: millions a close. One row per id made the
+        // commit the slowest part of a close, so they are stored as packed blocks per run.
+        migrator.registerMigration("v2-applied-usage") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE applied_usage_blocks (
+                        run_id INTEGER NOT NULL REFERENCES runs(id), block INTEGER NOT NULL, entries INTEGER NOT NULL,
+                        ids BLOB NOT NULL, PRIMARY KEY (run_id, block));
+                    """)
+        }
         registerQueueMigration(&migrator)
         return migrator
     }
@@ -89,7 +99,31 @@ public final class Ledger {
 
     /// Content hashes of applied ids of one kind, for the ids asked about.
     public func appliedHashes(kind: String, ids: [String]) throws -> [String: Int64] {
-        try lookup(table: "applied_ids", kind: kind, ids: ids)
+        if kind == UsageBlock.kind { return try appliedUsageHashes(ids: ids) }
+        return try lookup(table: "applied_ids", kind: kind, ids: ids)
+    }
+
+    /// Scans the packed usage blocks for the ids asked about; only those are kept in memory.
+    func appliedUsageHashes(ids: [String]) throws -> [String: Int64] {
+        guard !ids.isEmpty else { return [:] }
+        let wanted = Set(ids.map(UTF8Key.init))
+        var result: [String: Int64] = [:]
+        try pool.read { db in
+            let blocks = try Data.fetchCursor(db, sql: "SELECT ids FROM applied_usage_blocks ORDER BY run_id, block")
+            while let block = try blocks.next() {
+                UsageBlock.forEach(block) { id, hash in
+                    if wanted.contains(UTF8Key(id)) { result[id] = hash }
+                }
+            }
+        }
+        return result
+    }
+
+    /// How many usage ids the ledger holds as applied.
+    public func appliedUsageCount() throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(entries), 0) FROM applied_usage_blocks") ?? 0
+        }
     }
 
     public func engineRejections(kind: String, ids: [String]) throws -> [String: (hash: Int64, reason: String)] {
@@ -287,9 +321,25 @@ public final class Ledger {
                 }
                 let appliedStatement = try db.makeStatement(
                     sql: "INSERT INTO applied_ids (kind, id, content_hash, run_id) VALUES (?, ?, ?, ?)")
-                for entry in commit.applied {
-                    try appliedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, runId])
+                var usage = UsageBlock.Builder()
+                let blockStatement = try db.makeStatement(
+                    sql: "INSERT INTO applied_usage_blocks (run_id, block, entries, ids) VALUES (?, ?, ?, ?)")
+                var blockNumber = 0
+                func flush() throws {
+                    guard usage.entries > 0 else { return }
+                    try blockStatement.execute(arguments: [runId, blockNumber, usage.entries, usage.data])
+                    blockNumber += 1
+                    usage = UsageBlock.Builder()
                 }
+                for entry in commit.applied {
+                    if entry.kind == UsageBlock.kind {
+                        usage.append(id: entry.id, hash: entry.hash)
+                        if usage.data.count >= UsageBlock.targetBytes { try flush() }
+                    } else {
+                        try appliedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, runId])
+                    }
+                }
+                try flush()
                 let rejectedStatement = try db.makeStatement(
                     sql:
                         "INSERT OR REPLACE INTO engine_rejections (kind, id, content_hash, reason, run_id) VALUES (?, ?, ?, ?, ?)"
@@ -358,12 +408,52 @@ extension Array {
 /// A stable 64-bit FNV-1a hash of content, for idempotency checks across runs. Swift's own
 /// Hasher is seeded per process, so it cannot be stored.
 public func stableHash(_ text: String) -> Int64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash &*= 0x0000_0100_0000_01b3
+    var hasher = StableHasher()
+    hasher.add(text)
+    return hasher.value
+}
+
+/// FNV-1a over fields, each followed by a separator byte so that ("ab","c") ≠ ("a","bc").
+public struct StableHasher: Sendable {
+    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    public init() {}
+
+    @inline(__always)
+    mutating func byte(_ value: UInt8) {
+        state ^= UInt64(value)
+        state &*= 0x0000_0100_0000_01b3
     }
-    return Int64(bitPattern: hash)
+
+    public mutating func add(_ text: String) {
+        for value in text.utf8 { byte(value) }
+        byte(0x1F)
+    }
+
+    public mutating func add(_ number: Int64) {
+        var bits = UInt64(bitPattern: number)
+        for _ in 0..<8 {
+            byte(UInt8(truncatingIfNeeded: bits))
+            bits >>= 8
+        }
+        byte(0x1F)
+    }
+
+    public var value: Int64 { Int64(bitPattern: state) }
+}
+
+/// A String compared and hashed by its UTF-8 bytes, as the specification compares ids; Swift's
+/// own String equality would merge canonically equivalent but different ids.
+public struct UTF8Key: Hashable, Sendable {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+
+    public static func == (lhs: UTF8Key, rhs: UTF8Key) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+
+    public func hash(into hasher: inout Hasher) {
+        var copy = text
+        copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
 }
 
 extension Ledger {
@@ -372,14 +462,56 @@ extension Ledger {
         try pool.read { db in
             try [
                 "runs", "orgs", "periods", "documents", "sequences", "applied_ids", "engine_rejections", "purchases",
-                "run_rejections",
+                "run_rejections", "applied_usage_blocks",
             ].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
-        }
+        } + [try appliedUsageCount()]
     }
 }
 
 extension Ledger {
     public func allRunIds() throws -> [Int64] {
         try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id") }
+    }
+}
+
+/// Applied usage ids packed into blobs: per entry the content hash (8 bytes, little endian),
+/// the id's length (2 bytes) and the id's UTF-8 bytes.
+enum UsageBlock {
+    static let kind = "usage"
+    static let targetBytes = 4 << 20
+
+    struct Builder {
+        var data = Data()
+        var entries = 0
+
+        mutating func append(id: String, hash: Int64) {
+            var bits = UInt64(bitPattern: hash)
+            for _ in 0..<8 {
+                data.append(UInt8(truncatingIfNeeded: bits))
+                bits >>= 8
+            }
+            let bytes = Array(id.utf8.prefix(Int(UInt16.max)))
+            data.append(UInt8(truncatingIfNeeded: bytes.count))
+            data.append(UInt8(truncatingIfNeeded: bytes.count >> 8))
+            data.append(contentsOf: bytes)
+            entries += 1
+        }
+    }
+
+    static func forEach(_ block: Data, _ body: (String, Int64) -> Void) {
+        block.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var index = 0
+            while index + 10 <= bytes.count {
+                var bits: UInt64 = 0
+                for shift in 0..<8 { bits |= UInt64(bytes[index + shift]) << (8 * UInt64(shift)) }
+                let length = Int(bytes[index + 8]) | Int(bytes[index + 9]) << 8
+                index += 10
+                guard index + length <= bytes.count else { return }
+                let id = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]), as: UTF8.self)
+                index += length
+                body(id, Int64(bitPattern: bits))
+            }
+        }
     }
 }

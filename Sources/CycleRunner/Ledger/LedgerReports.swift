@@ -77,6 +77,31 @@ extension Ledger {
         }
     }
 
+    /// The dates, plan and usage of every period ending on or after `since`, by org, oldest
+    /// first: what the burn rate and the report's plan of a document need, read with SQLite's
+    /// JSON functions rather than decoding whole records.
+    public func periodBriefs(since: CivilDate?) throws -> [String: [PeriodBrief]] {
+        guard let since else { return [:] }
+        return try pool.read { db in
+            var result: [String: [PeriodBrief]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT org_id, period_start, period_end, json_extract(record, '$.planId') AS plan_id,
+                        json_extract(record, '$.usageCredits') AS usage_credits
+                    FROM periods WHERE period_end >= ? ORDER BY org_id, period_end
+                    """, arguments: [since.description])
+            while let row = try rows.next() {
+                result[row["org_id"], default: []].append(
+                    PeriodBrief(
+                        periodStart: CivilDate.parse(row["period_start"] as String)!,
+                        periodEnd: CivilDate.parse(row["period_end"] as String)!, planId: PlanID(row["plan_id"]),
+                        usageCredits: row["usage_credits"]))
+            }
+            return result
+        }
+    }
+
     /// Every closed period of one org, oldest first.
     public func periods(org: OrgID) throws -> [PeriodRecord] {
         try pool.read { db in
@@ -131,5 +156,20 @@ extension Ledger {
             }
             return "sha256:" + digest.hexDigest()
         }
+    }
+}
+
+/// What a statement's burn rate and the report's plan attribution need of a closed period.
+public struct PeriodBrief: Sendable, Hashable {
+    public var periodStart: CivilDate
+    public var periodEnd: CivilDate
+    /// The plan from the renewal that closed the period, as in period-summary.csv.
+    public var planId: PlanID
+    public var usageCredits: Int64
+}
+
+extension PeriodRecord {
+    public var brief: PeriodBrief {
+        PeriodBrief(periodStart: periodStart, periodEnd: periodEnd, planId: planId, usageCredits: usageCredits)
     }
 }

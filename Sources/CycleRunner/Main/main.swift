@@ -20,7 +20,7 @@ struct CycleRunnerCommand: ParsableCommand {
             the close date to the ledger (output/ledger.sqlite), and writes per-org statements, UBL invoices
             and the close's CSV exports under the output folder.
             """,
-        subcommands: [Close.self, Validate.self, Balances.self, Generate.self])
+        subcommands: [Close.self, Validate.self, Balances.self, Generate.self, WhatIf.self, Scan.self])
 }
 
 struct Close: ParsableCommand {
@@ -41,6 +41,7 @@ struct Close: ParsableCommand {
     @Option(name: .long, help: "UBL 2.1 XSD folder; validate every document before committing.")
     var schemas: String?
     @Flag(name: .long, help: "Print nothing but errors.") var quiet = false
+    @Flag(name: .long, help: "Print the time each phase took to stderr (for benchmarks).") var timings = false
     @Flag(name: .long, help: "Print the summary as JSON on stdout (no progress bar).") var json = false
 
     func run() throws {
@@ -50,11 +51,22 @@ struct Close: ParsableCommand {
         var options = CloseOptions(
             through: date, inputFolder: input, outputFolder: output, ledgerPath: ledger, strict: strict,
             schemasFolder: schemas)
+        if timings {
+            let clock = PhaseClock()
+            options.onPhase = { phase in clock.mark(phase) }
+            defer { clock.report() }
+            try runClose(options, progress: nil)
+            return
+        }
         let progress = quiet || json ? nil : ProgressBar.forStandardError()
         if let progress {
             options.onPhase = { phase in progress.phase(phase) }
             options.onFile = { written, total in progress.files(written, total) }
         }
+        try runClose(options, progress: progress)
+    }
+
+    func runClose(_ options: CloseOptions, progress: ProgressBar?) throws {
         do {
             let summary = try ClosePipeline.close(options)
             progress?.finish()
@@ -141,6 +153,109 @@ struct Generate: ParsableCommand {
             throw ExitCode(5)
         }
         print("wrote \(out): close it with --through \(options.lastDay)")
+    }
+}
+
+/// Wall time per phase of a close, measured outside the pipeline so no clock enters it.
+final class PhaseClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = ContinuousClock.now
+    private var phases: [(String, Duration)] = []
+    private var files = 0
+
+    func mark(_ phase: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if phase == "file" {
+            files += 1
+            return
+        }
+        let now = ContinuousClock.now
+        phases.append((phase, now - last))
+        last = now
+    }
+
+    func report() {
+        mark("end")
+        lock.lock()
+        defer { lock.unlock() }
+        for (phase, duration) in phases {
+            let milliseconds =
+                duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+            FileHandle.standardError.write(Data("phase \(phase): \(milliseconds) ms\n".utf8))
+        }
+        FileHandle.standardError.write(Data("files written: \(files)\n".utf8))
+    }
+}
+
+/// Reads CSV files with the product's reader and nothing else: the benchmark's measure of
+/// parsing speed.
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read CSV files with the built-in reader and report records and MB/s (benchmarks).",
+        shouldDisplay: false)
+
+    @Argument(help: "CSV files.") var files: [String]
+
+    func run() throws {
+        var records = 0
+        var fields = 0
+        var bytes = 0
+        let start = ContinuousClock.now
+        for file in files {
+            let reader = try CSVReader(path: file)
+            try reader.forEachRecord(
+                { row in
+                    records += 1
+                    fields += row.count
+                    for index in 0..<row.count { bytes &+= row.field(index).count }
+                }, onProblem: { _, _, _ in records += 1 })
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        var size = 0
+        for file in files {
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: file) {
+                size += (attributes[.size] as? Int) ?? 0
+            }
+        }
+        print("records \(records) fields \(fields) field_bytes \(bytes) file_bytes \(size) seconds \(seconds)")
+        print(String(format: "throughput %.1f MB/s", Double(size) / 1e6 / max(seconds, 1e-9)))
+    }
+}
+
+struct WhatIf: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "whatif",
+        abstract: "Replay the whole history under a scenario, side by side, without touching the books.",
+        discussion: """
+            Replays every input row through --through in memory, once as the inputs are and once with the
+            scenario (plan overrides or new plans, added, removed or moved plan changes, org custom terms),
+            and writes comparison.csv, totals.csv and report.html under <output>/whatif/<scenario name>/.
+            It never opens the ledger and never uses an invoice number. See README "What-if".
+            """)
+
+    @Option(name: .long, help: "Last day to replay (YYYY-MM-DD), e.g. 2026-11-30.")
+    var through: String
+    @Option(name: .long, help: "Scenario file (YAML).") var scenario: String
+    @Option(name: .long, help: "Input folder.") var input = "samples"
+    @Option(name: .long, help: "Output folder; files go to <output>/whatif/<scenario name>/.")
+    var output = "output"
+
+    func run() throws {
+        guard let date = CivilDate.parse(through) else {
+            throw ValidationError("--through must be a date like 2026-11-30")
+        }
+        var options = WhatIfOptions(through: date, inputFolder: input, outputFolder: output, scenarioPath: scenario)
+        if isatty(2) != 0 {
+            options.onPhase = { phase in FileHandle.standardError.write(Data("… \(phase)\n".utf8)) }
+        }
+        do {
+            print(WhatIfSummary.text(try WhatIfPipeline.run(options)))
+        } catch {
+            printError(error.description)
+            throw ExitCode(error.exitCode)
+        }
     }
 }
 

@@ -64,8 +64,8 @@ public struct Statement: Codable, Sendable {
     ///   - closedThrough: that run's `--through` date, the queue's "as of". Nothing else in a
     ///     statement depends on the close that wrote it, so one close or two write the same file.
     init(
-        record: PeriodRecord, profile: OrgProfile?, documents: [Document], catalog: Catalog?,
-        history: [PeriodRecord], queue: (jobs: [QueuedJob], balances: Ledger.Balances?)?, closedThrough: CivilDate
+        record: PeriodRecord, profile: OrgProfile?, documents: [DocumentSummary], catalog: Catalog?,
+        history: [PeriodBrief], queue: (jobs: [QueuedJob], balances: Ledger.Balances?)?, closedThrough: CivilDate
     ) {
         orgId = record.orgId.rawValue
         orgName = profile?.name ?? record.orgId.rawValue
@@ -104,7 +104,7 @@ public struct Statement: Codable, Sendable {
             eventsByUnknownMembers: record.eventsByUnknownMembers)
         mostExpensiveEvents = record.mostExpensive
         invoices = documents.map { document in
-            let scale = document.currency.exponent
+            let scale = Currency(code: document.currencyCode)?.exponent ?? 2
             return InvoiceRef(
                 number: document.number, kind: document.kind.rawValue, issueDate: document.issueDate.description,
                 currency: document.currencyCode, net: DecimalText.format(document.netMinor, scale: scale),
@@ -185,7 +185,7 @@ public struct Forecast: Codable, Sendable, Hashable {
     static let horizonDays: Int64 = 3660
 
     static func make(
-        record: PeriodRecord, history: [PeriodRecord], nextRenewal: CivilDate,
+        record: PeriodRecord, history: [PeriodBrief], nextRenewal: CivilDate,
         queue: (jobs: [QueuedLine], balances: Ledger.Balances?)?, closedThrough: CivilDate
     ) -> Forecast {
         let window = history.filter { $0.periodEnd <= record.periodEnd }.suffix(trailingWindow)

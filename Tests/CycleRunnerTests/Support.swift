@@ -1,0 +1,201 @@
+import Invoicing
+// Shared fixtures: the conformance plans.yaml, an org profile, event builders and temp folders.
+import Testing
+
+@testable import CycleRunnerCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The plans.yaml of the conformance cases (identical in every case folder).
+let conformancePlansYAML = """
+    issuer:
+      name: "ACT 3 Studios Ltd"
+      street: "1 Stage Road"
+      city: "London"
+      postal_code: "EC1A 1AA"
+      country: GB
+      vat_id: GB123456789
+      endpoint_id: "0088:5060000000009"
+      iban: GB29NWBK60161331926819
+      payment_terms_days: 14
+      invoice_prefix: "INV-"
+      credit_note_prefix: "CN-"
+    plans:
+      - id: free
+        name: Free
+        rank: 0
+        monthly_credits: 100
+        bank_cap: 0
+        prices: { USD: "0.00", EUR: "0.00", GBP: "0.00", JPY: "0" }
+        topups: false
+        overdraft: carry
+      - id: community
+        name: Community
+        rank: 1
+        monthly_credits: 500
+        bank_cap: 250
+        prices: { USD: "9.00", EUR: "8.50", GBP: "7.50", JPY: "1400" }
+        topups: false
+        rollover_max_age_months: 2
+        overdraft: carry
+      - id: standard
+        name: Standard
+        rank: 2
+        monthly_credits: 2000
+        bank_cap: 1000
+        prices: { USD: "29.00", EUR: "27.00", GBP: "24.99", JPY: "4500" }
+        topups: false
+        rollover_max_age_months: 6
+        overdraft: carry
+      - id: business
+        name: Business
+        rank: 3
+        monthly_credits: 10000
+        bank_cap: 10000
+        prices: { USD: "99.00", EUR: "95.00", GBP: "84.99", JPY: "15000" }
+        topups: true
+        overdraft: invoice
+        overage_price: { USD: "0.0150", EUR: "0.0145", GBP: "0.0125", JPY: "2.25" }
+      - id: enterprise
+        name: Enterprise
+        rank: 4
+        custom: true
+        topups: true
+        overdraft: invoice
+        overage_price: { USD: "0.0100", EUR: "0.0095", GBP: "0.0085", JPY: "1.5" }
+    packs:
+      - id: pack-1k
+        credits: 1000
+        prices: { USD: "10.00", EUR: "9.50", GBP: "8.50", JPY: "1500" }
+        valid_months: 3
+      - id: pack-5k
+        credits: 5000
+        prices: { USD: "45.00", EUR: "42.00", GBP: "38.00", JPY: "6800" }
+        valid_months: 12
+      - id: pack-20k
+        credits: 20000
+        prices: { USD: "160.00", EUR: "150.00" }
+    actions:
+      - { id: script,      label: "AI Script / Story Generation" }
+      - { id: video_draft, label: "Generative Video Clip (draft Q=1, 720p)" }
+      - { id: video_final, label: "Generative Video Clip (final Q=3, 4K)" }
+      - { id: set_3d,      label: "3-D Set or Prop Generation" }
+      - { id: tts,         label: "Text-to-Speech Dialogue" }
+      - { id: upscale,     label: "Up-scaling" }
+
+    """
+
+let testCatalog: Catalog = {
+    do {
+        return try CatalogReader.parse(conformancePlansYAML, file: "plans.yaml")
+    } catch {
+        fatalError("the conformance plans.yaml does not parse: \(error)")
+    }
+}()
+
+/// An RFC 3339 literal of a test; a typo stops the run at once.
+func at(_ text: String) -> Instant {
+    guard let instant = Instant.parse(text) else { preconditionFailure("bad instant literal \(text)") }
+    return instant
+}
+
+func day(_ text: String) -> CivilDate {
+    guard let date = CivilDate.parse(text) else { preconditionFailure("bad date literal \(text)") }
+    return date
+}
+
+func testProfile(plan: String, start: String, id: String = "o1", currency: String = "USD") -> OrgProfile {
+    OrgProfile(
+        id: OrgID(id), name: "Org \(id)", firstPlanId: PlanID(plan), startDate: day(start), currencyCode: currency,
+        countryCode: "GB", street: "1 Main St", city: "London", postalCode: "EC1A 1AA",
+        tax: TaxTreatment(categoryCode: "S", rateHundredths: 2000), vatId: nil, endpointId: nil,
+        buyerReference: nil, customTerms: nil)
+}
+
+func usage(_ id: String, _ instant: String, _ credits: Int64) -> OrgEvent {
+    OrgEvent(
+        kind: .usage, instant: at(instant), originalInstant: at(instant), id: id, sequence: 0, late: false,
+        payload: .usage(eventId: id, credits: credits, actionIndex: 0, userIndex: 0))
+}
+
+func planChange(_ instant: String, to plan: String, sequence: Int32 = 0) -> OrgEvent {
+    OrgEvent(
+        kind: .planChange, instant: at(instant), originalInstant: at(instant), id: "", sequence: sequence,
+        late: false, payload: .planChange(PlanID(plan)))
+}
+
+func topUp(_ id: String, _ instant: String, _ pack: String) -> OrgEvent {
+    OrgEvent(
+        kind: .topUpPurchase, instant: at(instant), originalInstant: at(instant), id: id, sequence: 0, late: false,
+        payload: .topUp(PurchaseID(id), PackID(pack)))
+}
+
+func refund(_ id: String, of purchase: String, _ instant: String) -> OrgEvent {
+    OrgEvent(
+        kind: .refund, instant: at(instant), originalInstant: at(instant), id: id, sequence: 0, late: false,
+        payload: .refund(refundId: id, purchaseId: PurchaseID(purchase)))
+}
+
+/// Runs one org from a fresh state (or `state`) through `through` (horizon: 00:00Z the day after),
+/// with the events sorted as the close sorts them.
+func runOrg(
+    _ profile: OrgProfile, state: OrgState? = nil, events: [OrgEvent] = [], through: String
+) throws -> OrgRun {
+    try Engine.run(
+        state: state, profile: profile, events: events.sorted(by: OrgEvent.precedes),
+        horizon: Instant(date: day(through).addingDays(1)),
+        context: EngineContext(catalog: testCatalog, users: ["u1"], permissions: nil))
+}
+
+extension OrgRun {
+    func period(ending end: String) -> PeriodRecord? { periods.first { $0.periodEnd == day(end) } }
+    func renewalInvoice(on date: String) -> Document? {
+        documents.first { $0.source == .renewal && $0.issueDate == day(date) }
+    }
+}
+
+/// A fresh folder under the system temp folder, removed by `removeTree`.
+func makeTempFolder() -> String {
+    var template = Array("/tmp/cycle-runner-tests-XXXXXX".utf8CString)
+    let path = template.withUnsafeMutableBufferPointer { buffer -> String? in
+        guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
+        return String(cString: result)
+    }
+    guard let path else { preconditionFailure("mkdtemp failed: \(String(cString: strerror(errno)))") }
+    return path
+}
+
+func writeFile(_ path: String, _ bytes: [UInt8]) {
+    guard let handle = fopen(path, "wb") else { preconditionFailure("cannot write \(path)") }
+    defer { fclose(handle) }
+    if !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, handle) }
+        precondition(written == bytes.count, "short write to \(path)")
+    }
+}
+
+func writeFile(_ path: String, _ text: String) { writeFile(path, Array(text.utf8)) }
+
+func makeTestFolder(_ path: String) { precondition(mkdir(path, 0o755) == 0, "cannot create \(path)") }
+
+/// Removes a folder of plain files and folders (what the tests create), depth first.
+func removeTree(_ path: String) {
+    if let directory = opendir(path) {
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(directory)
+        for name in names { removeTree(path + "/" + name) }
+        rmdir(path)
+    } else {
+        unlink(path)
+    }
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Benchmark of the month-end close against a DuckDB yardstick, on the same generated files.
+
+It generates an input folder with `cycle-runner generate`, measures
+
+  * our CSV reader alone (`cycle-runner scan`, MB/s, best of three),
+  * a full close (`close --timings`): wall time split by phase, rows per second, peak memory,
+  * a rerun of the same close (nothing new to apply),
+  * DuckDB reading the same usage files, de-duplicating on event_id and summing credits per org
+    and month (installed with pip when missing),
+
+and prints the ratios of our times to DuckDB's. Typical use, from the repository root:
+
+    python3 bench/bench.py                        # 10,000 orgs, 3 months, ~2.3 million rows
+    python3 bench/bench.py --events 800           # ~20 million rows
+    python3 bench/bench.py --tiny --binary .build/debug/cycle-runner   # CI smoke test
+
+Timings are wall-clock on a shared machine: run it on a quiet one, or compare instruction
+counts with valgrind --tool=callgrind for before/after work.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kwargs)
+
+
+def timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    result = subprocess.run(cmd, text=True, capture_output=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr}")
+    return elapsed, result
+
+
+def peak_memory_kib(cmd: list[str]) -> tuple[float, int, str]:
+    """Runs cmd under GNU time -v when present; returns wall seconds, peak RSS KiB, stderr."""
+    gnu_time = shutil.which("time") or "/usr/bin/time"
+    if Path(gnu_time).exists():
+        elapsed, result = timed([gnu_time, "-v"] + cmd)
+        match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+        return elapsed, int(match.group(1)) if match else -1, result.stderr
+    elapsed, result = timed(cmd)
+    return elapsed, -1, result.stderr
+
+
+def duckdb_seconds(usage_glob: str) -> float:
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "duckdb"], check=True)
+    import duckdb
+
+    query = f"""
+        SELECT org_id, date_trunc('month', occurred_at::TIMESTAMPTZ) AS month,
+               sum(credits) AS credits, count(*) AS events
+        FROM (SELECT * FROM read_csv('{usage_glob}', header = true, all_varchar = false,
+                  columns = {{'event_id': 'VARCHAR', 'org_id': 'VARCHAR', 'occurred_at': 'VARCHAR',
+                             'user_id': 'VARCHAR', 'action': 'VARCHAR', 'credits': 'BIGINT',
+                             'job_id': 'VARCHAR', 'quality': 'VARCHAR'}})
+              QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_id) = 1)
+        GROUP BY ALL
+    """
+    best = None
+    for _ in range(2):
+        con = duckdb.connect()
+        start = time.perf_counter()
+        con.execute(query).fetchall()
+        elapsed = time.perf_counter() - start
+        con.close()
+        best = elapsed if best is None else min(best, elapsed)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orgs", type=int, default=10_000)
+    parser.add_argument("--months", type=int, default=3)
+    parser.add_argument("--events", type=int, default=92, help="usage events per org and month")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--binary", help="cycle-runner to measure (default: build release)")
+    parser.add_argument("--work", default=str(ROOT / ".build" / "bench"), help="scratch folder")
+    parser.add_argument("--tiny", action="store_true", help="a few hundred rows: a smoke test, not a measurement")
+    parser.add_argument("--skip-duckdb", action="store_true")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    if args.tiny:
+        args.orgs, args.months, args.events = 20, 2, 10
+
+    binary = args.binary
+    if not binary:
+        print("building release …", flush=True)
+        run(["swift", "build", "-c", "release"], cwd=ROOT)
+        binary = str(ROOT / ".build" / "release" / "cycle-runner")
+
+    work = Path(args.work) / f"o{args.orgs}-m{args.months}-e{args.events}-s{args.seed}"
+    input_folder = work / "input"
+    if not (input_folder / "orgs.csv").exists():
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"generating {args.orgs} orgs × {args.months} months × ~{args.events} events …", flush=True)
+        run([binary, "generate", "--orgs", str(args.orgs), "--months", str(args.months), "--events",
+             str(args.events), "--seed", str(args.seed), "--out", str(input_folder)])
+    usage_files = sorted(str(p) for p in (input_folder / "usage").glob("*.csv"))
+    usage_bytes = sum(os.path.getsize(p) for p in usage_files)
+    # The generator starts in January 2026; the close runs through the last generated day.
+    import datetime
+    year, month = 2026 + args.months // 12, 1 + args.months % 12
+    through = (datetime.date(year, month, 1) - datetime.timedelta(days=1)).isoformat()
+
+    scan_best = None
+    for _ in range(3):
+        _, result = timed([binary, "scan"] + usage_files)
+        seconds = float(re.search(r"seconds ([0-9.e-]+)", result.stdout).group(1))
+        scan_best = seconds if scan_best is None else min(scan_best, seconds)
+        rows = int(re.search(r"records (\d+)", result.stdout).group(1)) - len(usage_files)
+
+    output = work / "output"
+    shutil.rmtree(output, ignore_errors=True)
+    close = [binary, "close", "--through", through, "--input", str(input_folder), "--output", str(output),
+             "--quiet", "--timings"]
+    first_seconds, peak_kib, stderr = peak_memory_kib(close)
+    phases = {m.group(1): int(m.group(2)) / 1000 for m in re.finditer(r"phase ([a-z-]+): (\d+) ms", stderr)}
+    files_written = int((re.search(r"files written: (\d+)", stderr) or re.search("(0)", "0")).group(1))
+    rerun_seconds, _, _ = peak_memory_kib(close)
+
+    read = phases.get("read", 0) + phases.get("parsed", 0)
+    engine = phases.get("engine", 0)
+    ledger = phases.get("commit", 0) + phases.get("inside-commit", 0) + phases.get("committed", 0)
+    render = phases.get("rendered", 0) + phases.get("end", 0)
+    results = {
+        "orgs": args.orgs, "months": args.months, "usage_rows": rows, "usage_mb": round(usage_bytes / 1e6, 1),
+        "scan_seconds": round(scan_best, 3), "scan_mb_per_s": round(usage_bytes / 1e6 / scan_best, 1),
+        "close_seconds": round(first_seconds, 3), "rows_per_second": round(rows / first_seconds),
+        "read_parse_seconds": round(read, 3), "engine_seconds": round(engine, 3),
+        "ledger_commit_seconds": round(ledger, 3), "render_seconds": round(render, 3),
+        "files_written": files_written, "peak_rss_mb": round(peak_kib / 1024, 1),
+        "rerun_seconds": round(rerun_seconds, 3), "rerun_share": round(rerun_seconds / first_seconds, 3),
+    }
+    if not args.skip_duckdb:
+        duck = duckdb_seconds(str(input_folder / "usage" / "*.csv"))
+        results["duckdb_seconds"] = round(duck, 3)
+        results["ratio_close_to_duckdb"] = round(first_seconds / duck, 2)
+        results["ratio_read_engine_ledger_to_duckdb"] = round((read + engine + ledger) / duck, 2)
+
+    width = max(len(k) for k in results)
+    for key, value in results.items():
+        print(f"{key.ljust(width)}  {value}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
