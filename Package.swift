@@ -58,6 +58,8 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/CycleRunnerTests",
+            // Input fixtures and golden HTML are read through #filePath, not bundled as resources.
+            exclude: ["Fixtures", "Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(

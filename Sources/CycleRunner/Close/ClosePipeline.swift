@@ -14,6 +14,8 @@ public struct CloseOptions: Sendable {
     /// Writes one staged output file; nil writes it to disk. Tests put a failing writer here to
     /// stand for a full disk or an I/O error.
     public var fileWriter: (@Sendable (String, [UInt8]) throws -> Void)?
+    /// Called after each output file with (written, total): the terminal's progress bar.
+    public var onFile: (@Sendable (_ written: Int, _ total: Int) -> Void)?
 
     public init(
         through: CivilDate, inputFolder: String, outputFolder: String, ledgerPath: String? = nil,
@@ -70,6 +72,8 @@ public struct CloseSummary: Sendable {
     public var rejectedCount: Int
     public var outputFolder: String
     public var message: String
+    /// The close's totals as rendered from the ledger; nil when nothing was rendered.
+    public var totals: CloseTotals? = nil
 }
 
 /// The month-end close of §7: read, classify against the ledger, run the engine per org,
@@ -219,7 +223,8 @@ public enum ClosePipeline {
             orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
             applied: work.applied, engineRejected: work.engineRejected, purchases: work.purchases,
             rejectedRows: work.input.rejected,
-            inputHash: Ledger.inputHash(folder: options.inputFolder, files: ["plans.yaml"] + work.input.files))
+            inputHash: Ledger.inputHash(folder: options.inputFolder, files: ["plans.yaml"] + work.input.files),
+            queue: work.input.queue)
         try phase("commit", options)
         // The files are rendered into a staging folder inside the commit's transaction, from the
         // close's own rows: if one cannot be written (a full disk, a read-only folder), the
@@ -230,7 +235,7 @@ public enum ClosePipeline {
                 try phase("inside-commit", options)
                 // The values being committed are what the ledger will hold, so they are rendered
                 // directly; a rerun reads the same values back and writes the same bytes.
-                let set = RenderSet(
+                var set = RenderSet(
                     run: Ledger.RunInfo(
                         id: runId, through: options.through, previousHorizon: previousHorizon, horizon: horizon,
                         report: report),
@@ -240,6 +245,7 @@ public enum ClosePipeline {
                         work.storedOrgs.map { ($0.profile.id.rawValue, $0.profile) },
                         uniquingKeysWith: { first, _ in first }),
                     documentsByOrg: try ledger.documentSummaries(since: work.periods.map(\.periodStart).min()))
+                try set.loadReportContext(from: ledger)
                 let ready = try stage(set, catalog: catalog, options: options)
                 try ledger.recordRendered(run: runId, files: ready.manifest)
                 staged = ready
@@ -262,7 +268,7 @@ public enum ClosePipeline {
         return CloseSummary(
             through: options.through, appliedNothing: false, ledgerHorizon: horizon, report: report,
             rejectedCount: work.input.rejected.count, outputFolder: options.outputFolder,
-            message: "closed through \(options.through)")
+            message: "closed through \(options.through)", totals: staged?.totals)
     }
 
     /// Stages one close's files, mapping every failure to a `CloseError` that says nothing
@@ -273,7 +279,7 @@ public enum ClosePipeline {
         do {
             return try OutputWriter.stage(
                 set, outputFolder: options.outputFolder, catalog: catalog,
-                beforeEachFile: { try phase("file", options) }, writeFile: options.fileWriter)
+                beforeEachFile: { try phase("file", options) }, writeFile: options.fileWriter, onFile: options.onFile)
         } catch let error as CloseError {
             throw error
         } catch {
@@ -298,16 +304,16 @@ public enum ClosePipeline {
                 )
             }
             let catalog = try? CatalogReader.read(path: options.inputFolder + "/plans.yaml")
-            let written = try OutputWriter.render(
+            let staged = try OutputWriter.render(
                 run: run.id, ledger: ledger, outputFolder: options.outputFolder, catalog: catalog,
-                beforeEachFile: { try phase("file", options) }, writeFile: options.fileWriter)
+                beforeEachFile: { try phase("file", options) }, writeFile: options.fileWriter, onFile: options.onFile)
             return CloseSummary(
                 through: options.through, appliedNothing: true, ledgerHorizon: horizon, report: run.report,
                 rejectedCount: try ledger.rejections(run: run.id).count, outputFolder: options.outputFolder,
                 message:
                     "applied nothing: the ledger is closed through \(closedThrough); the files of the close through \(options.through) "
-                    + (written == 0 ? "are as written" : "were written again (\(written) files)")
-            )
+                    + (staged == nil ? "are as written" : "were written again (\(staged!.files.count) files)"),
+                totals: staged?.totals)
         } catch let error as CloseError {
             throw error
         } catch {

@@ -87,6 +87,7 @@ public final class Ledger {
                         content_hash INTEGER NOT NULL, PRIMARY KEY (run_id, path)) WITHOUT ROWID;
                     """)
         }
+        registerQueueMigration(&migrator)
         return migrator
     }
 
@@ -303,6 +304,8 @@ public final class Ledger {
         public var rejectedRows: [RejectedRow]
         /// The SHA-256 of the input files the close read (`Ledger.inputHash`), for the chain.
         public var inputHash = ""
+        /// The queued renders the close read (queue.csv), kept for the statements' forecast.
+        public var queue: [OrgID: [QueuedJob]] = [:]
     }
 
     /// Writes a close and returns its run id. `beforeCommit` runs inside the transaction with
@@ -396,6 +399,7 @@ public final class Ledger {
                         runId, position, row.sourceFile, row.lineNumber, row.rejection.text, row.raw,
                     ])
                 }
+                try Ledger.insertQueue(commit, runId: runId, db: db)
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('horizon', ?)",
                     arguments: [String(commit.horizon.microseconds)])

@@ -44,6 +44,7 @@ struct Close: ParsableCommand {
     @Flag(name: .long, help: "Print the time each phase took to stderr (for benchmarks).") var timings = false
     @Flag(name: .long, help: "Create the ledger and outputs readable by the group (umask 027), not owner-only.")
     var groupReadable = false
+    @Flag(name: .long, help: "Print the summary as JSON on stdout (no progress bar).") var json = false
 
     func run() throws {
         guard let date = CivilDate.parse(through) else {
@@ -53,28 +54,34 @@ struct Close: ParsableCommand {
         var options = CloseOptions(
             through: date, inputFolder: input, outputFolder: output, ledgerPath: ledger, strict: strict,
             schemasFolder: schemas)
-        // One callback serves the phase clock, the progress lines and the crash tests' kill switch.
-        let progress = isatty(2) != 0 && !quiet && !timings
+        // One callback serves the phase clock, the progress bar and the crash tests' kill switch.
         let killSwitch = KillSwitch.fromEnvironment()
         let clock = timings ? PhaseClock() : nil
-        if progress || killSwitch != nil || clock != nil {
+        let progress = quiet || json || timings ? nil : ProgressBar.forStandardError()
+        if progress != nil || killSwitch != nil || clock != nil {
             options.onPhase = { phase in
                 clock?.mark(phase)
-                if progress, phase != "file", phase != "publish" {
-                    FileHandle.standardError.write(Data("… \(phase)\n".utf8))
-                }
+                progress?.phase(phase)
                 killSwitch?.reached(phase)
             }
         }
+        if let progress { options.onFile = { written, total in progress.files(written, total) } }
         defer { clock?.report() }
-        try runClose(options)
+        try runClose(options, progress: progress)
     }
 
-    func runClose(_ options: CloseOptions) throws {
+    func runClose(_ options: CloseOptions, progress: ProgressBar?) throws {
         do {
             let summary = try ClosePipeline.close(options)
-            if !quiet { print(Terminal.summary(summary)) }
+            progress?.finish()
+            if json {
+                print(Terminal.json(summary))
+            } else if !quiet {
+                print(Terminal.summary(summary))
+            }
         } catch {
+            progress?.finish()
+            if json { print(Terminal.jsonError(error.description, exitCode: error.exitCode)) }
             printError(error.description)
             throw ExitCode(error.exitCode)
         }

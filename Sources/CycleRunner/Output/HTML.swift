@@ -1,15 +1,24 @@
-/// Escaping for text placed in HTML (and XML) content and attribute values.
+import Invoicing
+
+/// Escaping for text placed in HTML (and XML) content and attribute values. Control
+/// characters that XML 1.0 forbids even as references (a raw rejected row may hold any
+/// byte) become U+FFFD, so every page we write still parses as XML.
 public func htmlEscape(_ text: String) -> String {
     var result = ""
     result.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
+    for scalar in text.unicodeScalars {
+        switch scalar {
         case "&": result += "&amp;"
         case "<": result += "&lt;"
         case ">": result += "&gt;"
         case "\"": result += "&quot;"
         case "'": result += "&#39;"
-        default: result.append(character)
+        case "\t", "\n": result.unicodeScalars.append(scalar)
+        case "\r": result += "&#13;"
+        default:
+            let value = scalar.value
+            let forbidden = value < 0x20 || (0x7F...0x9F).contains(value) || value == 0xFFFE || value == 0xFFFF
+            result.unicodeScalars.append(forbidden ? "\u{FFFD}" : scalar)
         }
     }
     return result
@@ -24,4 +33,122 @@ public func grouped(_ value: Int64) -> String {
         result.append(digit)
     }
     return (value < 0 ? "-" : "") + result
+}
+
+/// A signed amount for flows: "+1,200", "−300" (a true minus sign), "0".
+func signed(_ value: Int64) -> String {
+    if value > 0 { return "+" + grouped(value) }
+    if value < 0 { return "\u{2212}" + grouped(-value) }
+    return "0"
+}
+
+/// `part` as a whole percentage of `whole`, rounded half up; 0 when the whole is 0.
+func percent(_ part: Int64, of whole: Int64) -> Int64 {
+    guard whole > 0 else { return 0 }
+    // Twice the percentage, floored, then halved rounding up: integer half-up rounding.
+    return (Arithmetic.mulDivFloor(part, 200, whole) + 1) / 2
+}
+
+/// The page frame shared by statements and the close report: XHTML-compatible HTML5 (every
+/// element closed, void elements self-closed, no named entities), so the same bytes parse as
+/// HTML in a browser and as XML in our tests; inline CSS only, no script, no network.
+enum HTMLPage {
+    static func render(title: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">
+        <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light" />
+        <title>\(htmlEscape(title))</title>
+        <style>
+        \(style)
+        </style>
+        </head>
+        <body>
+        <main>
+        \(body)</main>
+        </body>
+        </html>
+
+        """
+    }
+
+    /// One stylesheet for both pages. It must hold no "<" or "&" so the page stays XML.
+    static let style = """
+        :root{--ink:#1d2330;--muted:#5c6577;--line:#d8dde6;--soft:#f4f6f9;--accent:#2f6db5}
+        *{box-sizing:border-box}
+        body{margin:0;color:var(--ink);background:#fff;line-height:1.4;\
+        font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif}
+        main{max-width:60rem;margin:0 auto;padding:1.2rem 1rem 2rem}
+        header.top{border-bottom:3px solid var(--accent);padding-bottom:.6rem;margin-bottom:.8rem}
+        .kicker{margin:0;text-transform:uppercase;letter-spacing:.08em;font-size:.75rem;color:var(--accent);font-weight:600}
+        h1{font-size:1.55rem;margin:.1rem 0 .3rem;overflow-wrap:anywhere}
+        h2{font-size:1.1rem;margin:1.6rem 0 .5rem;padding-bottom:.2rem;border-bottom:1px solid var(--line)}
+        h3{font-size:.95rem;margin:1rem 0 .3rem}
+        p{margin:.3rem 0 .6rem}
+        .muted{color:var(--muted)}
+        .meta{display:flex;flex-wrap:wrap;gap:.2rem 1.4rem;margin:0;padding:0;list-style:none;font-size:.9rem}
+        .meta li span{color:var(--muted)}
+        .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.6rem;margin:.4rem 0}
+        .card{border:1px solid var(--line);border-radius:.5rem;padding:.5rem .8rem;background:var(--soft)}
+        .card span{display:block;font-size:.8rem;color:var(--muted)}
+        .card b{display:block;font-size:1.35rem;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+        .card small{display:block;color:var(--muted);font-size:.75rem}
+        .card.warn{background:#fff6e8;border-color:#efc27a}
+        .card.bad{background:#fdeeea;border-color:#e5a493}
+        .wrap{overflow-x:auto}
+        table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.3rem 0}
+        th,td{padding:.3rem .5rem;border-bottom:1px solid #e6e9ef;text-align:left;vertical-align:top}
+        th{font-weight:600;background:var(--soft)}
+        td{overflow-wrap:break-word}
+        .raw{word-break:break-all}
+        .nowrap{white-space:nowrap;overflow-wrap:normal}
+        .n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+        tr.total td{font-weight:600;border-top:2px solid var(--line)}
+        td.sub{padding-left:1.4rem}
+        .flag{border-left:4px solid #e8a33d;background:#fff6e8;padding:.5rem .8rem;margin:.5rem 0;border-radius:0 .4rem .4rem 0}
+        .flag.bad{border-color:#c8553d;background:#fdeeea}
+        .flag.ok{border-color:#4f9d5d;background:#eef7ef}
+        .flag b{display:block}
+        .flag p{margin:.15rem 0 0}
+        figure{margin:.6rem 0 1rem}
+        figure svg{display:block;width:100%;max-width:30rem;height:auto}
+        .two{display:grid;grid-template-columns:repeat(auto-fit,minmax(19rem,1fr));gap:0 1.5rem;align-items:start}
+        figcaption{font-size:.8rem;color:var(--muted);margin-top:.2rem}
+        .chart text{font-family:inherit;font-size:12px;fill:#1d2330;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+        .chart text.v{font-variant-numeric:tabular-nums}
+        .chart text.h{font-weight:600}
+        .chart text.m{fill:#5c6577}
+        code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.85em;overflow-wrap:anywhere}
+        .fingerprint{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.85rem;overflow-wrap:anywhere;\
+        background:var(--soft);padding:.4rem .6rem;border-radius:.3rem}
+        a{color:var(--accent)}
+        ul.links{padding-left:1.1rem}
+        .yes{color:#2e7d3c;font-weight:600}.no{color:#b2412b;font-weight:600}
+        footer{margin-top:2rem;font-size:.8rem;color:var(--muted);border-top:1px solid var(--line);padding-top:.5rem}
+        @media (max-width:40rem){main{padding:.8rem .6rem}h1{font-size:1.25rem}.card b{font-size:1.15rem}\
+        table{font-size:.8rem}th,td{padding:.25rem .3rem}}
+        @media print{@page{size:A4;margin:14mm 12mm}body{font-size:9pt}th,td{padding:.15rem .4rem}main{max-width:none;padding:0}\
+        h2,h3{break-after:avoid}h2{margin-top:1.1rem}figure,tr,.card,.flag{break-inside:avoid}\
+        a{color:inherit;text-decoration:none}.wrap{overflow:visible}\
+        *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+        """
+}
+
+/// "1 credit note", "3 credit notes".
+func counted(_ count: Int, _ one: String, _ many: String) -> String {
+    "\(grouped(Int64(count))) \(count == 1 ? one : many)"
+}
+
+/// Groups the whole part of a decimal amount for people ("9802.12" → "9,802.12"); the
+/// exports keep the plain form.
+func groupedDecimal(_ text: String) -> String {
+    let negative = text.hasPrefix("-")
+    let unsigned = negative ? text.dropFirst() : Substring(text)
+    let whole = unsigned.prefix { $0 != "." }
+    let fraction = unsigned.dropFirst(whole.count)
+    guard let value = Int64(whole) else { return text }
+    return (negative ? "-" : "") + grouped(value) + fraction
 }

@@ -21,15 +21,34 @@ public struct RenderSet: Sendable {
     /// Every document of the orgs with closed periods issued since the earliest period start,
     /// by org, for the statements' invoice lists.
     public var documentsByOrg: [String: [DocumentSummary]]
+    /// The queue the run read, with those orgs' balances at its horizon (statements' forecast).
+    public var queue: [OrgID: (jobs: [QueuedJob], balances: Ledger.Balances?)] = [:]
+    /// Closed periods around the run's dates, by org: the burn rate and the plan of a document.
+    public var histories: [String: [PeriodBrief]] = [:]
+    /// SHA-256 over the run's rows in the ledger, for the close report.
+    public var ledgerFingerprint = ""
 
     public static func load(run: Ledger.RunInfo, ledger: Ledger) throws -> RenderSet {
         let periods = try ledger.periods(run: run.id)
-        return RenderSet(
+        var set = RenderSet(
             run: run, periods: periods, documents: try ledger.documents(run: run.id),
             rejected: try ledger.rejections(run: run.id),
             profiles: Dictionary(
                 try ledger.orgs().map { ($0.profile.id.rawValue, $0.profile) }, uniquingKeysWith: { first, _ in first }),
             documentsByOrg: try ledger.documentSummaries(since: periods.map(\.periodStart).min()))
+        try set.loadReportContext(from: ledger)
+        return set
+    }
+
+    /// Reads what statements and the report need beyond the run's own rows. The periods read
+    /// start 100 days before the run's earliest period or document, which covers the three
+    /// periods a burn rate looks back over and the renewal before any document; only periods
+    /// up to the date in question are used, so a later close never changes this close's files.
+    public mutating func loadReportContext(from ledger: Ledger) throws {
+        queue = try ledger.queue(run: run.id)
+        let dates = periods.map(\.periodStart) + documents.map(\.issueDate)
+        histories = try ledger.periodBriefs(since: dates.min()?.addingDays(-100))
+        ledgerFingerprint = try ledger.fingerprint(run: run.id)
     }
 }
 
@@ -39,6 +58,8 @@ public struct DocumentSummary: Sendable, Hashable {
     public var kind: DocumentKind
     public var issueDate: CivilDate
     public var currencyCode: String
+    public var netMinor: Int64
+    public var taxMinor: Int64
     public var totalMinor: Int64
 }
 
@@ -56,30 +77,33 @@ public enum OutputWriter {
         public var files: [String]
         /// What each file is, for the ledger's list of rendered files.
         public var manifest: [RenderedFile]
+        /// The close's totals, for the terminal summary.
+        public var totals: CloseTotals
     }
 
     public typealias FileWriter = @Sendable (String, [UInt8]) throws -> Void
+    public typealias FileProgress = @Sendable (_ written: Int, _ total: Int) -> Void
 
     /// Makes a run's files what they were when the run was closed. When the ledger lists what
-    /// the run wrote and every file is still there with the same bytes, nothing is rendered;
-    /// otherwise everything is rendered again from the ledger. Returns how many files it wrote.
+    /// the run wrote and every file is still there with the same bytes, nothing is rendered
+    /// (and nil is returned); otherwise everything is rendered again from the ledger.
     @discardableResult
     public static func render(
         run runId: Int64, ledger: Ledger, outputFolder: String, catalog: Catalog?,
-        beforeEachFile: @Sendable () throws -> Void = {}, writeFile: FileWriter? = nil
-    ) throws -> Int {
-        guard let run = try ledger.runById(runId) else { return 0 }
+        beforeEachFile: @Sendable () throws -> Void = {}, writeFile: FileWriter? = nil, onFile: FileProgress? = nil
+    ) throws -> Staged? {
+        guard let run = try ledger.runById(runId) else { return nil }
         // A run killed while putting files in place leaves its staging folder behind, even
         // when every file made it; clear that before deciding there is nothing to do.
         removeLeftovers(outputFolder: outputFolder)
         let listed = try ledger.renderedFiles(run: runId)
-        if !listed.isEmpty, try allPresent(listed, in: outputFolder) { return 0 }
+        if !listed.isEmpty, try allPresent(listed, in: outputFolder) { return nil }
         let staged = try stage(
             RenderSet.load(run: run, ledger: ledger), outputFolder: outputFolder, catalog: catalog,
-            beforeEachFile: beforeEachFile, writeFile: writeFile)
+            beforeEachFile: beforeEachFile, writeFile: writeFile, onFile: onFile)
         try publish(staged)
         try ledger.recordRendered(run: runId, files: staged.manifest)
-        return staged.files.count
+        return staged
     }
 
     /// Whether every listed file exists with its recorded size and content hash.
@@ -109,10 +133,11 @@ public enum OutputWriter {
     /// Renders every file of `set` into `<output>/.staging-<pid>/`, after removing what killed
     /// runs left behind. Nothing under the real names changes, so a failure here (a full disk,
     /// a read-only folder) leaves the previous files as they were; the staging folder is
-    /// removed on failure. `writeFile` is the seam tests use to simulate a failing disk.
+    /// removed on failure. `writeFile` is the seam tests use to simulate a failing disk;
+    /// `onFile` hears, after each file, how many of how many are written (a progress bar).
     public static func stage(
         _ set: RenderSet, outputFolder: String, catalog: Catalog?, beforeEachFile: @Sendable () throws -> Void = {},
-        writeFile: FileWriter? = nil
+        writeFile: FileWriter? = nil, onFile: FileProgress? = nil
     ) throws -> Staged {
         removeLeftovers(outputFolder: outputFolder)
         let stagingName = ".staging-\(getpid())"
@@ -120,13 +145,14 @@ public enum OutputWriter {
         removeTree(staging)
         try makeFolderInside(outputFolder, stagingName)
         do {
-            let manifest = try renderFiles(
+            let (manifest, totals) = try renderFiles(
                 set, outputFolder: outputFolder, staging: staging, catalog: catalog, beforeEachFile: beforeEachFile,
-                writeFile: writeFile ?? { path, bytes in try writeNewFile(path, bytes) })
+                writeFile: writeFile ?? { path, bytes in try writeNewFile(path, bytes) }, onFile: onFile)
             syncFolder(staging)
             let report = "closes/\(set.run.through)/report.html"
             let files = manifest.map(\.path).filter { $0 != report } + [report]
-            return Staged(outputFolder: outputFolder, folder: staging, files: files, manifest: manifest)
+            return Staged(
+                outputFolder: outputFolder, folder: staging, files: files, manifest: manifest, totals: totals)
         } catch {
             removeTree(staging)
             throw error
@@ -151,18 +177,22 @@ public enum OutputWriter {
         syncFolder(staged.outputFolder)
     }
 
-    /// Renders each file into `staging` under its path relative to the output folder and
-    /// returns what it wrote, sorted by path.
+    /// Renders each file into `staging` under its path relative to the output folder; returns
+    /// what it wrote, sorted by path, and the close's totals.
     static func renderFiles(
         _ set: RenderSet, outputFolder: String, staging: String, catalog: Catalog?,
-        beforeEachFile: @Sendable () throws -> Void, writeFile: @escaping FileWriter
-    ) throws -> [RenderedFile] {
+        beforeEachFile: @Sendable () throws -> Void, writeFile: @escaping FileWriter, onFile: FileProgress?
+    ) throws -> ([RenderedFile], CloseTotals) {
         let manifest = RenderedList()
+        let total = 5 + set.documents.count + 2 * set.periods.count
+        let written = FileCounter()
         // Every file goes through here, so a test can stop the rendering between any two files.
         @Sendable func write(_ relative: String, _ bytes: [UInt8]) throws {
             try beforeEachFile()
             try writeFile(staging + "/" + relative, bytes)
             manifest.add(RenderedFile(path: relative, size: bytes.count, contentHash: contentHash(bytes)))
+            let count = written.increment()
+            onFile?(count, total)
         }
         @Sendable func write(_ relative: String, _ text: String) throws { try write(relative, Array(text.utf8)) }
         let closeFolder = "closes/" + set.run.through.description
@@ -212,6 +242,10 @@ public enum OutputWriter {
             let document = documents[index]
             try write("invoices/" + document.number + ".xml", try UBLWriter.render(document))
         }
+        // The queue is a snapshot at this close, so only an org's latest statement shows it.
+        var latestEnd: [String: CivilDate] = [:]
+        for period in set.periods { latestEnd[period.orgId.rawValue] = period.periodEnd }
+        let latest = latestEnd
         try inParallel(set.periods.count) { index in
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -220,18 +254,33 @@ public enum OutputWriter {
                 $0.issueDate >= period.periodStart && $0.issueDate < period.periodEnd
             }
             let statement = Statement(
-                record: period, profile: set.profiles[period.orgId.rawValue], documents: issued, catalog: catalog)
+                record: period, profile: set.profiles[period.orgId.rawValue], documents: issued, catalog: catalog,
+                history: (set.histories[period.orgId.rawValue] ?? []).filter { $0.periodEnd <= period.periodEnd },
+                queue: latest[period.orgId.rawValue] == period.periodEnd ? set.queue[period.orgId] : nil,
+                closedThrough: set.run.through)
             let base = "statements/" + period.orgId.rawValue + "/" + period.periodEnd.description
             try write(base + ".json", Array(try encoder.encode(statement)) + [0x0A])
             try write(base + ".html", StatementHTML.render(statement))
         }
-        let statementLinks = set.periods.map { ($0.orgId.rawValue, $0.periodEnd.description) }
-        try write(
-            closeFolder + "/report.html",
-            ReportHTML.render(
-                run: set.run, periods: set.periods, documents: set.documents, rejected: set.rejected,
-                statements: statementLinks))
-        return manifest.files
+        // A document falls under the plan of its org's last renewal on or before its issue date.
+        var documentPlans: [String: String] = [:]
+        for document in documents {
+            let renewed = set.histories[document.orgId]?.last { $0.periodEnd <= document.issueDate }
+            documentPlans[document.number] =
+                renewed?.planId.rawValue ?? set.profiles[document.orgId]?.firstPlanId.rawValue ?? ""
+        }
+        var planNames: [String: String] = [:]
+        for plan in catalog?.plans.values.map({ $0 }) ?? [] { planNames[plan.id.rawValue] = plan.name }
+        for period in set.periods { planNames[period.planId.rawValue] = period.planName }
+        let data = CloseReportData(
+            run: set.run, periods: set.periods, documents: documents, rejected: set.rejected,
+            orgNames: set.profiles.mapValues(\.name), documentPlans: documentPlans, planNames: planNames,
+            ledgerFingerprint: set.ledgerFingerprint)
+        try write(closeFolder + "/report.html", ReportHTML.render(data))
+        let totals = CloseTotals(
+            periods: set.periods, documents: documents, rejected: set.rejected,
+            ledgerFingerprint: set.ledgerFingerprint, filesWritten: written.value)
+        return (manifest.files, totals)
     }
 
     /// Runs `body` for 0..<count on every core, in contiguous slices, and rethrows the first
@@ -267,6 +316,25 @@ final class RenderedList: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return stored.sorted { utf8Less($0.path, $1.path) }
+    }
+}
+
+/// How many files the workers have written.
+final class FileCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
     }
 }
 
@@ -310,14 +378,14 @@ extension Ledger {
             let rows = try GRDB.Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT number, kind, org_id, issue_date, currency, total_minor FROM documents
+                    SELECT number, kind, org_id, issue_date, currency, net_minor, tax_minor, total_minor FROM documents
                     WHERE issue_date >= ? ORDER BY number
                     """, arguments: [since.description])
             while let row = try rows.next() {
                 let summary = DocumentSummary(
                     number: row["number"], kind: DocumentKind(rawValue: row["kind"]) ?? .invoice,
                     issueDate: CivilDate.parse(row["issue_date"] as String)!, currencyCode: row["currency"],
-                    totalMinor: row["total_minor"])
+                    netMinor: row["net_minor"], taxMinor: row["tax_minor"], totalMinor: row["total_minor"])
                 result[row["org_id"], default: []].append(summary)
             }
             return result
