@@ -64,6 +64,8 @@ extension Ledger {
             "SELECT block, entries, ids FROM applied_usage_blocks WHERE run_id = ? ORDER BY block",
             "SELECT kind, id, content_hash, reason FROM engine_rejections WHERE run_id = ? ORDER BY kind, id",
             "SELECT position, source_file, line, reason, raw FROM run_rejections WHERE run_id = ? ORDER BY position",
+            "SELECT org_id, position, job_id, action, credits FROM run_queue WHERE run_id = ? ORDER BY org_id, position",
+            "SELECT org_id, current, bank, topup, deficit FROM run_queue_balances WHERE run_id = ? ORDER BY org_id",
         ]
         for sql in queries {
             hash.field(sql)

@@ -115,46 +115,11 @@ extension Ledger {
     /// rows and queue, as the ledger holds them), so two people can tell they looked at the
     /// same close. The rows never change after the commit, so neither does the fingerprint.
     public func fingerprint(run: Int64) throws -> String {
+        // The chain already hashes every row the run added (its totals hash, sealed inside the
+        // close's transaction); the report shows that hash rather than computing a second one.
         try read { db in
-            var digest = SHA256()
-            func add(_ fields: [String]) { digest.update(fields.joined(separator: "\u{1F}") + "\n") }
-            if let row = try Row.fetchOne(
-                db, sql: "SELECT through, previous_horizon, horizon, report FROM runs WHERE id = ?", arguments: [run])
-            {
-                add([
-                    "run", row["through"], (row["previous_horizon"] as Int64?).map { String($0) } ?? "",
-                    String(row["horizon"] as Int64), row["report"],
-                ])
-            }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT org_id, period_end, record FROM periods WHERE run_id = ? ORDER BY org_id, period_end",
-                arguments: [run])
-            {
-                add(["period", row["org_id"], row["period_end"], row["record"]])
-            }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT number, document FROM documents WHERE run_id = ? ORDER BY number", arguments: [run])
-            {
-                add(["document", row["number"], row["document"]])
-            }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT * FROM run_rejections WHERE run_id = ? ORDER BY position", arguments: [run])
-            {
-                add(["rejected", row["source_file"], String(row["line"] as Int64), row["reason"], row["raw"]])
-            }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT * FROM run_queue WHERE run_id = ? ORDER BY org_id, position", arguments: [run])
-            {
-                add(["queued", row["org_id"], row["job_id"], row["action"], String(row["credits"] as Int64)])
-            }
-            for row in try Row.fetchAll(
-                db, sql: "SELECT * FROM run_queue_balances WHERE run_id = ? ORDER BY org_id", arguments: [run])
-            {
-                add(
-                    ["balance", row["org_id"]]
-                        + ["current", "bank", "topup", "deficit"].map { String(row[$0] as Int64) })
-            }
-            return "sha256:" + digest.hexDigest()
+            let stored = try String.fetchOne(db, sql: "SELECT totals_hash FROM runs WHERE id = ?", arguments: [run])
+            return "sha256:" + (stored ?? "")
         }
     }
 }

@@ -4,6 +4,13 @@ import Invoicing
 /// characters that XML 1.0 forbids even as references (a raw rejected row may hold any
 /// byte) become U+FFFD, so every page we write still parses as XML.
 public func htmlEscape(_ text: String) -> String {
+    // Most text (numbers, dates, ids) needs nothing: one pass over the bytes finds out. Only
+    // ASCII that is printable and not markup passes; anything else takes the careful path.
+    if text.utf8.allSatisfy({
+        $0 >= 0x20 && $0 < 0x7F && $0 != 0x26 && $0 != 0x3C && $0 != 0x3E && $0 != 0x22 && $0 != 0x27
+    }) {
+        return text
+    }
     var result = ""
     result.reserveCapacity(text.utf8.count)
     for scalar in text.unicodeScalars {
