@@ -408,6 +408,8 @@ public enum InputReader {
         }
     }
 
+    /// Reads an optional file through `readRows`; its rows also get their raw text, which the
+    /// close keeps for rows it may reject later (plan changes, purchases, refunds).
     static func readOptional(
         _ folder: String, _ name: String, _ columns: [String], _ input: inout InputFolder,
         _ parse: (RowFields, RowOrigin, String, inout InputFolder) throws(Rejection) -> RowOutcome
@@ -415,27 +417,8 @@ public enum InputReader {
         guard fileExists(folder + "/" + name) else { return }
         let table = try CSVTable(path: folder + "/" + name, displayName: name, required: columns, optional: [])
         let fileIndex = input.addFile(name)
-        do {
-            try table.forEachRow(
-                { row in
-                    input.counts[Int(fileIndex)].read += 1
-                    let origin = RowOrigin(fileIndex: fileIndex, lineNumber: Int32(clamping: row.lineNumber))
-                    do throws(Rejection) {
-                        switch try parse(RowFields(row: row, table: table), origin, row.rawText, &input) {
-                        case .kept: break
-                        case .duplicate: input.counts[Int(fileIndex)].duplicates += 1
-                        case .applied: input.counts[Int(fileIndex)].applied += 1
-                        }
-                    } catch {
-                        input.reject(fileIndex, row.lineNumber, error, row.rawText)
-                    }
-                },
-                onProblem: { line, rejection, raw in
-                    input.counts[Int(fileIndex)].read += 1
-                    input.reject(fileIndex, line, rejection, raw)
-                })
-        } catch {
-            throw InputError(file: name, "cannot be read: \(error)")
+        try readRows(table, fileIndex: fileIndex, input: &input) { fields, origin, input throws(Rejection) in
+            try parse(fields, origin, fields.row.rawText, &input)
         }
     }
 }
