@@ -136,10 +136,14 @@ def main() -> int:
     files_written = int((re.search(r"files written: (\d+)", stderr) or re.search("(0)", "0")).group(1))
     rerun_seconds, _, _ = peak_memory_kib(close)
 
+    # Each phase mark ends the step named by it: "parsed" ends reading, "engine" ends
+    # classification and the engine, "commit" ends numbering, "inside-commit" ends the ledger
+    # rows and the chain's seal, "staged" ends rendering into the staging folder, "committed"
+    # ends SQLite's COMMIT and "rendered" ends the renames into place.
     read = phases.get("read", 0) + phases.get("parsed", 0)
-    engine = phases.get("engine", 0)
-    ledger = phases.get("commit", 0) + phases.get("inside-commit", 0) + phases.get("committed", 0)
-    render = phases.get("rendered", 0) + phases.get("end", 0)
+    engine = phases.get("engine", 0) + phases.get("commit", 0)
+    ledger = phases.get("inside-commit", 0) + phases.get("committed", 0)
+    render = phases.get("staged", 0) + phases.get("rendered", 0) + phases.get("end", 0)
     results = {
         "orgs": args.orgs, "months": args.months, "usage_rows": rows, "usage_mb": round(usage_bytes / 1e6, 1),
         "scan_seconds": round(scan_best, 3), "scan_mb_per_s": round(usage_bytes / 1e6 / scan_best, 1),

@@ -247,6 +247,7 @@ public enum ClosePipeline {
                     documentsByOrg: try ledger.documentSummaries(since: work.periods.map(\.periodStart).min()))
                 try set.loadReportContext(from: ledger)
                 let ready = try stage(set, catalog: catalog, options: options)
+                try phase("staged", options)
                 try ledger.recordRendered(run: runId, files: ready.manifest)
                 staged = ready
             }

@@ -241,10 +241,10 @@ final class PhaseClock: @unchecked Sendable {
     func mark(_ phase: String) {
         lock.lock()
         defer { lock.unlock() }
-        if phase == "file" {
-            files += 1
-            return
-        }
+        // Per-file events are counted, not timed: "file" as each is rendered, "publish" as each
+        // is renamed into place.
+        if phase == "file" { files += 1 }
+        if phase == "file" || phase == "publish" { return }
         let now = ContinuousClock.now
         phases.append((phase, now - last))
         last = now

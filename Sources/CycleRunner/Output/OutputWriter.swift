@@ -282,23 +282,6 @@ public enum OutputWriter {
             ledgerFingerprint: set.ledgerFingerprint, filesWritten: written.value)
         return (manifest.files, totals)
     }
-
-    /// Runs `body` for 0..<count on every core, in contiguous slices, and rethrows the first
-    /// error. The work items are independent files, so their order does not matter.
-    static func inParallel(_ count: Int, _ body: @Sendable (Int) throws -> Void) throws {
-        guard count > 0 else { return }
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 64 + 1))
-        let failure = FirstError()
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let start = count * worker / workers
-            let end = count * (worker + 1) / workers
-            for index in start..<end {
-                if failure.isSet { return }
-                do { try body(index) } catch { failure.set(error) }
-            }
-        }
-        if let error = failure.error { throw error }
-    }
 }
 
 /// The files a render wrote, gathered from every worker.
@@ -335,30 +318,6 @@ final class FileCounter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return count
-    }
-}
-
-/// The first error of several workers.
-final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Error?
-
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored != nil
-    }
-
-    var error: Error? {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
-    }
-
-    func set(_ error: Error) {
-        lock.lock()
-        defer { lock.unlock() }
-        if stored == nil { stored = error }
     }
 }
 

@@ -1,0 +1,72 @@
+import Dispatch
+import Foundation
+
+/// Runs `body` for 0..<count on every core, in contiguous slices, and rethrows the first
+/// error. For independent work items only: their order is not kept.
+func inParallel(_ count: Int, _ body: @Sendable (Int) throws -> Void) throws {
+    guard count > 0 else { return }
+    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 64 + 1))
+    let failure = FirstError()
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        let start = count * worker / workers
+        let end = count * (worker + 1) / workers
+        for index in start..<end {
+            if failure.isSet { return }
+            do { try body(index) } catch { failure.set(error) }
+        }
+    }
+    if let error = failure.error { throw error }
+}
+
+/// `items.map(transform)` on every core, results in the items' order.
+func parallelMap<Item: Sendable, Result: Sendable>(
+    _ items: [Item], _ transform: @Sendable (Item) throws -> Result
+) throws -> [Result] {
+    let results = ResultSlots<Result>(count: items.count)
+    try inParallel(items.count) { index in results.set(index, try transform(items[index])) }
+    return results.values
+}
+
+/// Slots that workers fill by index; each index is written by exactly one worker.
+final class ResultSlots<Value: Sendable>: @unchecked Sendable {
+    private var slots: [Value?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Value) {
+        lock.lock()
+        defer { lock.unlock() }
+        slots[index] = value
+    }
+
+    var values: [Value] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0! }
+    }
+}
+
+/// The first error of several workers.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored != nil
+    }
+
+    var error: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+
+    func set(_ error: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if stored == nil { stored = error }
+    }
+}
