@@ -218,13 +218,14 @@ public enum ClosePipeline {
             documentWarnings: work.documents.flatMap { document in
                 UBLWriter.knownRuleViolations(for: document).map { "\(document.number): \($0)" }
             })
-        let commit = Ledger.Commit(
+        var commit = Ledger.Commit(
             through: options.through, previousHorizon: previousHorizon, horizon: horizon, report: report,
             orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
             applied: work.applied, engineRejected: work.engineRejected, purchases: work.purchases,
             rejectedRows: work.input.rejected,
             inputHash: Ledger.inputHash(folder: options.inputFolder, files: ["plans.yaml"] + work.input.files),
             queue: work.input.queue)
+        commit.appliedUsage = AppliedUsage(records: work.input.usage, indices: work.appliedUsage)
         try phase("commit", options)
         // The files are rendered into a staging folder inside the commit's transaction, from the
         // close's own rows: if one cannot be written (a full disk, a read-only folder), the

@@ -6,10 +6,15 @@ struct CloseWork {
     var input: InputFolder
     let previousHorizon: Instant?
     let horizon: Instant
-    /// Events per org index, unsorted until the engine runs.
+    /// Usage rows to apply, as indices into `input.usage`, per org index. Usage is the bulk of
+    /// a close (millions of rows), so its events are made one org at a time, in the engine step.
+    var usageByOrg: [[Int32]] = []
+    /// The other events (plan changes, purchases, refunds) per org index, unsorted.
     var eventsByOrg: [Int32: [OrgEvent]] = [:]
-    /// Where each event came from, parallel to `eventsByOrg`, for accounting and ids.
+    /// Where each of those came from, parallel to `eventsByOrg`, for accounting and ids.
     var originsByOrg: [Int32: [EventSource]] = [:]
+    /// Usage rows the engine applied, as indices into `input.usage`, in org and event order.
+    var appliedUsage: [Int32] = []
     var periods: [PeriodRecord] = []
     var documents: [Document] = []
     var storedOrgs: [Ledger.StoredOrg] = []
@@ -21,7 +26,7 @@ struct CloseWork {
     var fingerprint = ""
 
     /// The id and content an applied event is remembered by.
-    struct EventSource {
+    struct EventSource: Sendable {
         var kind: String
         var id: String
         var hash: Int64
@@ -34,12 +39,13 @@ struct CloseWork {
         horizon: Instant
     ) throws -> CloseWork {
         var work = CloseWork(input: input, previousHorizon: previousHorizon, horizon: horizon)
+        work.usageByOrg = Array(repeating: [], count: directory.profiles.count)
         var fingerprint = FingerprintBuilder()
 
         // Usage: only rows before the previous horizon can have been applied or rejected before.
         let earlyIds = input.usage.filter { previousHorizon != nil && $0.instant < previousHorizon! }.map(\.eventId)
         let appliedUsage = try ledger.appliedHashes(kind: "usage", ids: earlyIds)
-        for record in input.usage {
+        for (recordIndex, record) in input.usage.enumerated() {
             let hash = record.contentHash
             fingerprint.add(hash: hash)
             let fileIndex = Int(record.origin.fileIndex)
@@ -59,16 +65,7 @@ struct CloseWork {
                 }
                 continue
             }
-            let late = previousHorizon.map { record.instant < $0 } ?? false
-            let event = OrgEvent(
-                kind: .usage, instant: late ? previousHorizon! : record.instant, originalInstant: record.instant,
-                id: record.eventId, sequence: record.origin.lineNumber, late: late,
-                payload: .usage(
-                    eventId: record.eventId, credits: record.credits, actionIndex: record.actionIndex,
-                    userIndex: record.userIndex))
-            work.add(
-                event, org: record.orgIndex,
-                EventSource(kind: "usage", id: record.eventId, hash: hash, origin: record.origin, raw: nil))
+            work.usageByOrg[Int(record.orgIndex)].append(Int32(recordIndex))
         }
 
         // Plan changes carry no id: what they say is their identity.
@@ -213,48 +210,122 @@ struct CloseWork {
         input.reject(origin.fileIndex, Int(origin.lineNumber), rejection, raw)
     }
 
-    /// Runs the engine for every org, in org order, and gathers what it produced.
+    /// What one org's engine run leaves for the close, reduced inside the worker so that no
+    /// per-event outcome of millions of usage rows is kept.
+    struct OrgResult: Sendable {
+        var run: OrgRun
+        var appliedUsage: [Int32] = []
+        var appliedOther: [EventSource] = []
+        var rejected: [(origin: RowOrigin, rejection: Rejection, raw: String, source: EventSource?)] = []
+        var appliedPerFile: [Int32: Int] = [:]
+    }
+
+    /// A usage row's place in the engine's input: its index, or another event's source.
+    enum SourceRef: Sendable {
+        case usage(Int32)
+        case other(EventSource)
+    }
+
+    /// Runs the engine for every org on every core, then gathers what it produced in org order,
+    /// so the result does not depend on how the orgs were shared out.
     mutating func runEngine(
         directory: OrgDirectory, states: [String: OrgState], catalog: Catalog, input: InputFolder, horizon: Instant
     ) throws(EngineConfigurationError) {
-        for (index, profile) in directory.profiles.enumerated() {
-            let orgIndex = Int32(index)
-            var events = eventsByOrg[orgIndex] ?? []
-            var sources = originsByOrg[orgIndex] ?? []
-            if events.count > 1 {
-                let order = events.indices.sorted { OrgEvent.precedes(events[$0], events[$1]) }
-                events = order.map { events[$0] }
-                sources = order.map { sources[$0] }
+        let usageByOrg = usageByOrg
+        let eventsByOrg = eventsByOrg
+        let originsByOrg = originsByOrg
+        let previousHorizon = previousHorizon
+        let results: [OrgResult]
+        do {
+            results = try parallelMap(Array(directory.profiles.indices)) { index in
+                try CloseWork.runOrg(
+                    index, profile: directory.profiles[index], state: states[directory.profiles[index].id.rawValue],
+                    usage: usageByOrg[index], others: eventsByOrg[Int32(index)] ?? [],
+                    otherSources: originsByOrg[Int32(index)] ?? [], previousHorizon: previousHorizon,
+                    catalog: catalog, input: input, horizon: horizon)
             }
-            let context = EngineContext(
-                catalog: catalog, users: input.users,
-                permissions: input.memberPermissions[profile.id])
-            let run = try Engine.run(
-                state: states[profile.id.rawValue], profile: profile, events: events, horizon: horizon,
-                context: context)
-            for (position, outcome) in run.outcomes.enumerated() {
-                let source = sources[position]
-                switch outcome {
-                case .applied:
-                    self.input.counts[Int(source.origin.fileIndex)].applied += 1
-                    applied.append((source.kind, source.id, source.hash))
-                    if source.kind == "top_up" {
-                        purchases.append((source.id, profile.id.rawValue, nil))
-                    }
-                case .rejected(let rejection):
-                    let raw = source.raw ?? ""
-                    rejectRow(source.origin, rejection, raw: raw.isEmpty ? source.id : raw)
-                    // Plan changes are judged again each close; ids the engine refused stay refused.
-                    if source.kind != "plan_change" {
-                        engineRejected.append((source.kind, source.id, source.hash, rejection.text))
-                    }
+        } catch let error as EngineConfigurationError {
+            throw error
+        } catch {
+            preconditionFailure("the engine throws only configuration errors: \(error)")
+        }
+        self.usageByOrg = []
+        for (index, result) in results.enumerated() {
+            let profile = directory.profiles[index]
+            for (file, count) in result.appliedPerFile { self.input.counts[Int(file)].applied += count }
+            appliedUsage.append(contentsOf: result.appliedUsage)
+            for source in result.appliedOther {
+                applied.append((source.kind, source.id, source.hash))
+                if source.kind == "top_up" { purchases.append((source.id, profile.id.rawValue, nil)) }
+            }
+            for rejected in result.rejected {
+                rejectRow(rejected.origin, rejected.rejection, raw: rejected.raw)
+                // Plan changes are judged again each close; ids the engine refused stay refused.
+                if let source = rejected.source, source.kind != "plan_change" {
+                    engineRejected.append((source.kind, source.id, source.hash, rejected.rejection.text))
                 }
             }
-            periods.append(contentsOf: run.periods)
-            documents.append(contentsOf: run.documents)
-            storedOrgs.append(Ledger.StoredOrg(profile: profile, state: run.state))
+            periods.append(contentsOf: result.run.periods)
+            documents.append(contentsOf: result.run.documents)
+            storedOrgs.append(Ledger.StoredOrg(profile: profile, state: result.run.state))
         }
         periods.sort { ($0.orgId, $0.periodEnd) < ($1.orgId, $1.periodEnd) }
+    }
+
+    /// One org: its usage events made from the records, merged with its other events in the
+    /// order of §6.2, run through the engine, and the outcomes reduced to what the close keeps.
+    static func runOrg(
+        _ index: Int, profile: OrgProfile, state: OrgState?, usage: [Int32], others: [OrgEvent],
+        otherSources: [EventSource], previousHorizon: Instant?, catalog: Catalog, input: InputFolder,
+        horizon: Instant
+    ) throws(EngineConfigurationError) -> OrgResult {
+        var events = others
+        var sources = otherSources.map { SourceRef.other($0) }
+        events.reserveCapacity(others.count + usage.count)
+        sources.reserveCapacity(others.count + usage.count)
+        for recordIndex in usage {
+            let record = input.usage[Int(recordIndex)]
+            let late = previousHorizon.map { record.instant < $0 } ?? false
+            events.append(
+                OrgEvent(
+                    kind: .usage, instant: late ? previousHorizon! : record.instant, originalInstant: record.instant,
+                    id: record.eventId, sequence: record.origin.lineNumber, late: late,
+                    payload: .usage(
+                        eventId: record.eventId, credits: record.credits, actionIndex: record.actionIndex,
+                        userIndex: record.userIndex)))
+            sources.append(.usage(recordIndex))
+        }
+        if events.count > 1 {
+            let order = events.indices.sorted { OrgEvent.precedes(events[$0], events[$1]) }
+            events = order.map { events[$0] }
+            sources = order.map { sources[$0] }
+        }
+        let context = EngineContext(
+            catalog: catalog, users: input.users, permissions: input.memberPermissions[profile.id])
+        let run = try Engine.run(state: state, profile: profile, events: events, horizon: horizon, context: context)
+        var result = OrgResult(run: run)
+        result.run.outcomes = []
+        for (position, outcome) in run.outcomes.enumerated() {
+            switch (outcome, sources[position]) {
+            case (.applied, .usage(let recordIndex)):
+                result.appliedUsage.append(recordIndex)
+                result.appliedPerFile[input.usage[Int(recordIndex)].origin.fileIndex, default: 0] += 1
+            case (.applied, .other(let source)):
+                result.appliedOther.append(source)
+                result.appliedPerFile[source.origin.fileIndex, default: 0] += 1
+            case (.rejected(let rejection), .usage(let recordIndex)):
+                // The readers reject what the engine would (an event before the org's start), so
+                // this is rare; the row is rebuilt from its fields for rejected.csv.
+                let record = input.usage[Int(recordIndex)]
+                let source = EventSource(
+                    kind: "usage", id: record.eventId, hash: record.contentHash, origin: record.origin, raw: nil)
+                result.rejected.append((record.origin, rejection, record.eventId, source))
+            case (.rejected(let rejection), .other(let source)):
+                let raw = source.raw ?? ""
+                result.rejected.append((source.origin, rejection, raw.isEmpty ? source.id : raw, source))
+            }
+        }
+        return result
     }
 
     /// Numbers the close's documents in the order of §6.8, continuing the ledger's gapless

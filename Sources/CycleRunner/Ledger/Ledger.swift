@@ -298,7 +298,10 @@ public final class Ledger {
         public var periods: [PeriodRecord]
         public var documents: [Document]
         public var sequences: [String: Int64]
+        /// Applied ids of plan changes, purchases and refunds.
         public var applied: [(kind: String, id: String, hash: Int64)]
+        /// Applied usage rows, by reference: millions of them are not copied into tuples.
+        public var appliedUsage = AppliedUsage(records: [], indices: [])
         public var engineRejected: [(kind: String, id: String, hash: Int64, reason: String)]
         public var purchases: [(purchaseId: String, orgId: String, invoiceNumber: String?)]
         public var rejectedRows: [RejectedRow]
@@ -374,15 +377,15 @@ public final class Ledger {
                     blockNumber += 1
                     usage = UsageBlock.Builder()
                 }
-                for entry in commit.applied {
-                    if entry.kind == UsageBlock.kind {
-                        usage.append(id: entry.id, hash: entry.hash)
-                        if usage.data.count >= UsageBlock.targetBytes { try flush() }
-                    } else {
-                        try appliedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, runId])
-                    }
+                for index in commit.appliedUsage.indices {
+                    let record = commit.appliedUsage.records[Int(index)]
+                    usage.append(id: record.eventId, hash: record.contentHash)
+                    if usage.data.count >= UsageBlock.targetBytes { try flush() }
                 }
                 try flush()
+                for entry in commit.applied {
+                    try appliedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, runId])
+                }
                 let rejectedStatement = try db.makeStatement(
                     sql:
                         "INSERT OR REPLACE INTO engine_rejections (kind, id, content_hash, reason, run_id) VALUES (?, ?, ?, ?, ?)"
@@ -527,6 +530,17 @@ extension Ledger {
 extension Ledger {
     public func allRunIds() throws -> [Int64] {
         try read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id") }
+    }
+}
+
+/// The usage rows a close applied: indices into the rows it read.
+public struct AppliedUsage: Sendable {
+    public var records: [UsageRecord]
+    public var indices: [Int32]
+
+    public init(records: [UsageRecord], indices: [Int32]) {
+        self.records = records
+        self.indices = indices
     }
 }
 
