@@ -206,6 +206,12 @@ public enum InputReader {
         }
         var userTable = ByteTable()
         var eventTable = ByteTable(capacity: 1 << 16)
+        // Room for every row up front (a usage row is rarely under 32 bytes): growing an array of
+        // millions of records by doubling copies it again and again and, for a moment, holds two.
+        // Capacity that is never written costs address space, not memory.
+        var usageBytes = 0
+        for name in usageFiles { usageBytes += fileSize(folder + "/usage/" + name) }
+        input.usage.reserveCapacity(usageBytes / 32)
         for name in usageFiles {
             let display = "usage/" + name
             let table = try CSVTable(

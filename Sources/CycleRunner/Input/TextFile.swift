@@ -33,3 +33,9 @@ public func fileExists(_ path: String) -> Bool {
     var info = stat()
     return stat(path, &info) == 0
 }
+
+/// A file's size in bytes, or 0 when it cannot be read.
+public func fileSize(_ path: String) -> Int {
+    var info = stat()
+    return stat(path, &info) == 0 ? Int(info.st_size) : 0
+}
