@@ -10,84 +10,13 @@ import Testing
     import Darwin
 #endif
 
-/// The plans.yaml of the conformance cases (identical in every case folder).
-let conformancePlansYAML = """
-    issuer:
-      name: "ACT 3 Studios Ltd"
-      street: "1 Stage Road"
-      city: "London"
-      postal_code: "EC1A 1AA"
-      country: GB
-      vat_id: GB123456789
-      endpoint_id: "0088:5060000000009"
-      iban: GB29NWBK60161331926819
-      payment_terms_days: 14
-      invoice_prefix: "INV-"
-      credit_note_prefix: "CN-"
-    plans:
-      - id: free
-        name: Free
-        rank: 0
-        monthly_credits: 100
-        bank_cap: 0
-        prices: { USD: "0.00", EUR: "0.00", GBP: "0.00", JPY: "0" }
-        topups: false
-        overdraft: carry
-      - id: community
-        name: Community
-        rank: 1
-        monthly_credits: 500
-        bank_cap: 250
-        prices: { USD: "9.00", EUR: "8.50", GBP: "7.50", JPY: "1400" }
-        topups: false
-        rollover_max_age_months: 2
-        overdraft: carry
-      - id: standard
-        name: Standard
-        rank: 2
-        monthly_credits: 2000
-        bank_cap: 1000
-        prices: { USD: "29.00", EUR: "27.00", GBP: "24.99", JPY: "4500" }
-        topups: false
-        rollover_max_age_months: 6
-        overdraft: carry
-      - id: business
-        name: Business
-        rank: 3
-        monthly_credits: 10000
-        bank_cap: 10000
-        prices: { USD: "99.00", EUR: "95.00", GBP: "84.99", JPY: "15000" }
-        topups: true
-        overdraft: invoice
-        overage_price: { USD: "0.0150", EUR: "0.0145", GBP: "0.0125", JPY: "2.25" }
-      - id: enterprise
-        name: Enterprise
-        rank: 4
-        custom: true
-        topups: true
-        overdraft: invoice
-        overage_price: { USD: "0.0100", EUR: "0.0095", GBP: "0.0085", JPY: "1.5" }
-    packs:
-      - id: pack-1k
-        credits: 1000
-        prices: { USD: "10.00", EUR: "9.50", GBP: "8.50", JPY: "1500" }
-        valid_months: 3
-      - id: pack-5k
-        credits: 5000
-        prices: { USD: "45.00", EUR: "42.00", GBP: "38.00", JPY: "6800" }
-        valid_months: 12
-      - id: pack-20k
-        credits: 20000
-        prices: { USD: "160.00", EUR: "150.00" }
-    actions:
-      - { id: script,      label: "AI Script / Story Generation" }
-      - { id: video_draft, label: "Generative Video Clip (draft Q=1, 720p)" }
-      - { id: video_final, label: "Generative Video Clip (final Q=3, 4K)" }
-      - { id: set_3d,      label: "3-D Set or Prop Generation" }
-      - { id: tts,         label: "Text-to-Speech Dialogue" }
-      - { id: upscale,     label: "Up-scaling" }
-
-    """
+/// The plans.yaml of the conformance cases (identical in every case folder), read from the
+/// shared folder so the tests and the cases can never drift apart.
+let conformancePlansYAML: String = {
+    let path = TestPaths.conformance.appendingPathComponent("01-anchor-month-end/input/plans.yaml").path
+    guard let text = try? readTextFile(path) else { fatalError("cannot read \(path)") }
+    return text
+}()
 
 let testCatalog: Catalog = {
     do {
