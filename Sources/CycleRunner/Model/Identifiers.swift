@@ -1,5 +1,9 @@
 /// Small id types, so an org id can never be passed where a plan id is expected once parsed.
-public protocol StringIdentifier: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
+/// They are coding keys too: a dictionary keyed by them encodes as a JSON object (with sorted
+/// keys), not as an array in the process's random hash order, so stored state is deterministic.
+public protocol StringIdentifier: Hashable, Comparable, Codable, Sendable, CustomStringConvertible,
+    CodingKeyRepresentable
+{
     var rawValue: String { get }
     init(_ rawValue: String)
 }
@@ -12,6 +16,10 @@ extension StringIdentifier {
     public static func < (lhs: Self, rhs: Self) -> Bool { utf8Less(lhs.rawValue, rhs.rawValue) }
 
     public init(from decoder: Decoder) throws { self.init(try decoder.singleValueContainer().decode(String.self)) }
+
+    public var codingKey: CodingKey { IdentifierKey(stringValue: rawValue) }
+
+    public init?<Key: CodingKey>(codingKey: Key) { self.init(codingKey.stringValue) }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
@@ -58,4 +66,12 @@ public struct ActionID: StringIdentifier {
 public struct PurchaseID: StringIdentifier {
     public let rawValue: String
     public init(_ rawValue: String) { self.rawValue = rawValue }
+}
+
+/// The coding key of an id in a JSON object.
+struct IdentifierKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
