@@ -321,3 +321,22 @@ func readOrgsError(_ orgs: String) -> InputError? {
     #expect(rejected.map(\.lineNumber) == [3])
     #expect(readCounts == counts(read: 2, rejected: 1))
 }
+
+/// Ids that Swift calls equal but whose bytes differ are different ids (§6.2 compares bytes).
+@Suite struct CanonicallyEquivalentIds {
+    @Test func composedAndDecomposedIdsAreTwoEvents() throws {
+        let composed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)  // Swift's String equality says they are one.
+        let folder = InputFixture(
+            usage: [
+                "u.csv": Array(
+                    (usageHeader + "\(composed),x1,2026-01-02T00:00:00Z,u1,script,10\n"
+                        + "\(decomposed),x1,2026-01-02T00:00:00Z,u1,script,11\n").utf8)
+            ])
+        defer { folder.remove() }
+        let input = try folder.read()
+        #expect(input.usage.count == 2)
+        #expect(input.rejected.isEmpty)
+    }
+}

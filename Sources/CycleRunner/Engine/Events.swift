@@ -50,7 +50,8 @@ public struct OrgEvent: Sendable {
         if lhs.instant != rhs.instant { return lhs.instant < rhs.instant }
         if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
         if lhs.originalInstant != rhs.originalInstant { return lhs.originalInstant < rhs.originalInstant }
-        if lhs.id != rhs.id { return utf8Less(lhs.id, rhs.id) }
+        // Bytes, not Swift's String equality, which merges canonically equivalent ids.
+        if !lhs.id.utf8.elementsEqual(rhs.id.utf8) { return utf8Less(lhs.id, rhs.id) }
         return lhs.sequence < rhs.sequence
     }
 }

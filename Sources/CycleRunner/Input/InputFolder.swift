@@ -282,6 +282,7 @@ public enum InputReader {
                 return .kept
             }
         }
+        var seenChanges: Set<UTF8Key> = []
         try readOptional(folder, "plan_changes.csv", ["org_id", "effective_at", "plan_id"], &input) {
             fields, origin, raw, input throws(Rejection) in
             let (orgIndex, profile) = try lookupOrg(fields, orgs)
@@ -297,11 +298,13 @@ public enum InputReader {
             let record = PlanChangeRecord(
                 orgIndex: orgIndex, instant: instant, planId: PlanID(planText),
                 sequence: Int32(input.planChanges.count), origin: origin, raw: raw)
-            if input.planChanges.contains(where: { $0.key == record.key }) { return .duplicate }
+            if !seenChanges.insert(UTF8Key(record.key)).inserted { return .duplicate }
             input.planChanges.append(record)
             return .kept
         }
-        var seenPurchases: [String: String] = [:]
+        // Ids compare as UTF-8 bytes (§6.2): Swift's own String equality would merge
+        // canonically equivalent but different ids.
+        var seenPurchases: [UTF8Key: String] = [:]
         try readOptional(folder, "topups.csv", ["purchase_id", "org_id", "purchased_at", "pack_id"], &input) {
             fields, origin, raw, input throws(Rejection) in
             let purchaseId = try fields.text("purchase_id")
@@ -316,29 +319,29 @@ public enum InputReader {
                     .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
             }
             let key = "\(orgIndex)|\(instant.microseconds)|\(packText)"
-            if let first = seenPurchases[purchaseId] {
+            if let first = seenPurchases[UTF8Key(purchaseId)] {
                 if first == key { return .duplicate }
                 throw Rejection(.conflictingDuplicate, "purchase_id \(purchaseId) was already read with other content")
             }
-            seenPurchases[purchaseId] = key
+            seenPurchases[UTF8Key(purchaseId)] = key
             input.topUps.append(
                 TopUpRecord(
                     purchaseId: PurchaseID(purchaseId), orgIndex: orgIndex, instant: instant,
                     packId: PackID(packText), origin: origin, raw: raw))
             return .kept
         }
-        var seenRefunds: [String: String] = [:]
+        var seenRefunds: [UTF8Key: String] = [:]
         try readOptional(folder, "refunds.csv", ["refund_id", "purchase_id", "refunded_at"], &input) {
             fields, origin, raw, input throws(Rejection) in
             let refundId = try fields.text("refund_id")
             let purchaseId = try fields.text("purchase_id")
             let instant = try fields.instant("refunded_at")
             let key = "\(purchaseId)|\(instant.microseconds)"
-            if let first = seenRefunds[refundId] {
+            if let first = seenRefunds[UTF8Key(refundId)] {
                 if first == key { return .duplicate }
                 throw Rejection(.conflictingDuplicate, "refund_id \(refundId) was already read with other content")
             }
-            seenRefunds[refundId] = key
+            seenRefunds[UTF8Key(refundId)] = key
             input.refunds.append(
                 RefundRecord(
                     refundId: refundId, purchaseId: PurchaseID(purchaseId), instant: instant, origin: origin, raw: raw))
