@@ -53,7 +53,7 @@ struct CloseWork {
                 work.input.counts[fileIndex].pending += 1
                 continue
             }
-            if let storedHash = appliedUsage[record.eventId] {
+            if let storedHash = appliedUsage[UTF8Key(record.eventId)] {
                 if storedHash == hash {
                     work.input.counts[fileIndex].duplicates += 1
                 } else {
@@ -75,7 +75,7 @@ struct CloseWork {
             let fileIndex = Int(record.origin.fileIndex)
             if record.instant >= horizon {
                 work.input.counts[fileIndex].pending += 1
-            } else if appliedChanges[record.key] != nil {
+            } else if appliedChanges[UTF8Key(record.key)] != nil {
                 work.input.counts[fileIndex].duplicates += 1
             } else if let previousHorizon, record.instant < previousHorizon {
                 work.rejectRow(
@@ -117,7 +117,7 @@ struct CloseWork {
             if purchaseOrg[id] == nil { purchaseOrg[id] = record.orgIndex }
             if record.instant >= horizon {
                 work.input.counts[fileIndex].pending += 1
-            } else if let stored = appliedPurchases[id] {
+            } else if let stored = appliedPurchases[UTF8Key(id)] {
                 if stored == hash {
                     work.input.counts[fileIndex].duplicates += 1
                 } else {
@@ -126,7 +126,7 @@ struct CloseWork {
                         Rejection(.conflictingDuplicate, "purchase \(id) was applied earlier with other content"),
                         raw: record.raw)
                 }
-            } else if let earlier = rejectedPurchases[id] {
+            } else if let earlier = rejectedPurchases[UTF8Key(id)] {
                 work.rejectRow(
                     record.origin, Rejection(.rejectedEarlier, "rejected by an earlier close: \(earlier.reason)"),
                     raw: record.raw)
@@ -158,7 +158,7 @@ struct CloseWork {
             }
             if record.instant >= horizon {
                 work.input.counts[fileIndex].pending += 1
-            } else if let stored = appliedRefunds[record.refundId] {
+            } else if let stored = appliedRefunds[UTF8Key(record.refundId)] {
                 if stored == hash {
                     work.input.counts[fileIndex].duplicates += 1
                 } else {
@@ -168,7 +168,7 @@ struct CloseWork {
                             .conflictingDuplicate, "refund \(record.refundId) was applied earlier with other content"),
                         raw: record.raw)
                 }
-            } else if let earlier = rejectedRefunds[record.refundId] {
+            } else if let earlier = rejectedRefunds[UTF8Key(record.refundId)] {
                 work.rejectRow(
                     record.origin, Rejection(.rejectedEarlier, "rejected by an earlier close: \(earlier.reason)"),
                     raw: record.raw)

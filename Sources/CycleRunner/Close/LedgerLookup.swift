@@ -2,10 +2,11 @@
 /// and which purchases they recorded. The close answers from the SQLite ledger; a what-if
 /// replay answers from `EmptyLedgerLookup`, so the whole history classifies as a first close.
 protocol LedgerLookup {
-    /// Content hashes of applied ids of one kind, for the ids asked about.
-    func appliedHashes(kind: String, ids: [String]) throws -> [String: Int64]
+    /// Content hashes of applied ids of one kind, for the ids asked about, keyed by the ids'
+    /// bytes as the specification compares ids.
+    func appliedHashes(kind: String, ids: [String]) throws -> [UTF8Key: Int64]
     /// The engine's earlier verdicts on ids of one kind, for the ids asked about.
-    func engineRejections(kind: String, ids: [String]) throws -> [String: (hash: Int64, reason: String)]
+    func engineRejections(kind: String, ids: [String]) throws -> [UTF8Key: (hash: Int64, reason: String)]
     /// purchase id → (org, invoice number) for purchases applied by earlier runs.
     func purchases() throws -> [String: (orgId: String, invoiceNumber: String?)]
 }
@@ -15,7 +16,7 @@ extension Ledger: LedgerLookup {}
 
 /// A ledger that has seen nothing: no row applied, no row rejected, no purchase recorded.
 struct EmptyLedgerLookup: LedgerLookup {
-    func appliedHashes(kind: String, ids: [String]) -> [String: Int64] { [:] }
-    func engineRejections(kind: String, ids: [String]) -> [String: (hash: Int64, reason: String)] { [:] }
+    func appliedHashes(kind: String, ids: [String]) -> [UTF8Key: Int64] { [:] }
+    func engineRejections(kind: String, ids: [String]) -> [UTF8Key: (hash: Int64, reason: String)] { [:] }
     func purchases() -> [String: (orgId: String, invoiceNumber: String?)] { [:] }
 }

@@ -133,21 +133,22 @@ public final class Ledger {
     }
 
     /// Content hashes of applied ids of one kind, for the ids asked about.
-    public func appliedHashes(kind: String, ids: [String]) throws -> [String: Int64] {
+    public func appliedHashes(kind: String, ids: [String]) throws -> [UTF8Key: Int64] {
         if kind == UsageBlock.kind { return try appliedUsageHashes(ids: ids) }
         return try lookup(table: "applied_ids", kind: kind, ids: ids)
     }
 
     /// Scans the packed usage blocks for the ids asked about; only those are kept in memory.
-    func appliedUsageHashes(ids: [String]) throws -> [String: Int64] {
+    func appliedUsageHashes(ids: [String]) throws -> [UTF8Key: Int64] {
         guard !ids.isEmpty else { return [:] }
         let wanted = Set(ids.map(UTF8Key.init))
-        var result: [String: Int64] = [:]
+        var result: [UTF8Key: Int64] = [:]
         try read { db in
             let blocks = try Data.fetchCursor(db, sql: "SELECT ids FROM applied_usage_blocks ORDER BY run_id, block")
             while let block = try blocks.next() {
                 UsageBlock.forEach(block) { id, hash in
-                    if wanted.contains(UTF8Key(id)) { result[id] = hash }
+                    let key = UTF8Key(id)
+                    if wanted.contains(key) { result[key] = hash }
                 }
             }
         }
@@ -161,8 +162,8 @@ public final class Ledger {
         }
     }
 
-    public func engineRejections(kind: String, ids: [String]) throws -> [String: (hash: Int64, reason: String)] {
-        var result: [String: (Int64, String)] = [:]
+    public func engineRejections(kind: String, ids: [String]) throws -> [UTF8Key: (hash: Int64, reason: String)] {
+        var result: [UTF8Key: (Int64, String)] = [:]
         try read { db in
             for chunk in ids.chunked(500) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
@@ -170,21 +171,21 @@ public final class Ledger {
                     db,
                     sql: "SELECT id, content_hash, reason FROM engine_rejections WHERE kind = ? AND id IN (\(marks))",
                     arguments: StatementArguments([kind] + chunk))
-                for row in rows { result[row["id"]] = (row["content_hash"], row["reason"]) }
+                for row in rows { result[UTF8Key(row["id"])] = (row["content_hash"], row["reason"]) }
             }
         }
         return result
     }
 
-    func lookup(table: String, kind: String, ids: [String]) throws -> [String: Int64] {
-        var result: [String: Int64] = [:]
+    func lookup(table: String, kind: String, ids: [String]) throws -> [UTF8Key: Int64] {
+        var result: [UTF8Key: Int64] = [:]
         try read { db in
             for chunk in ids.chunked(500) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try Row.fetchAll(
                     db, sql: "SELECT id, content_hash FROM \(table) WHERE kind = ? AND id IN (\(marks))",
                     arguments: StatementArguments([kind] + chunk))
-                for row in rows { result[row["id"]] = row["content_hash"] }
+                for row in rows { result[UTF8Key(row["id"])] = row["content_hash"] }
             }
         }
         return result
