@@ -110,9 +110,10 @@ public enum ClosePipeline {
         let fileOrgs: [OrgProfile]
         let orgRejected: [RejectedRow]
         let orgCounts: RowCounts
+        let orgLines: [String: Int]
         do throws(InputError) {
             catalog = try CatalogReader.read(path: options.inputFolder + "/plans.yaml")
-            (fileOrgs, orgRejected, orgCounts) = try InputReader.readOrgs(
+            (fileOrgs, orgLines, orgRejected, orgCounts) = try InputReader.readOrgRows(
                 folder: options.inputFolder, catalog: catalog)
         } catch {
             throw .input(error)
@@ -142,7 +143,6 @@ public enum ClosePipeline {
             profiles[stored.profile.id.rawValue] = stored.profile
             if let state = stored.state { states[stored.profile.id.rawValue] = state }
         }
-        let orgLines: [String: Int] = [:]
         for profile in fileOrgs {
             let key = profile.id.rawValue
             if let known = profiles[key] {
@@ -161,7 +161,7 @@ public enum ClosePipeline {
             } else if let previousHorizon, profile.startInstant < previousHorizon {
                 rejected.append(
                     RejectedRow(
-                        sourceFile: "orgs.csv", lineNumber: 0,
+                        sourceFile: "orgs.csv", lineNumber: orgLines[key] ?? 0,
                         rejection: Rejection(
                             .orgStartsInClosedPeriod,
                             "new org \(key) starts on \(profile.startDate), before the ledger's horizon \(previousHorizon)"

@@ -56,11 +56,21 @@ public enum InputReader {
     public static func readOrgs(folder: String, catalog: Catalog) throws(InputError) -> (
         [OrgProfile], [RejectedRow], RowCounts
     ) {
+        let read = try readOrgRows(folder: folder, catalog: catalog)
+        return (read.orgs, read.rejected, read.counts)
+    }
+
+    /// Like `readOrgs`, and also the line of each accepted org, so that a later rejection of
+    /// the row (by the close, against the ledger) can name it.
+    public static func readOrgRows(folder: String, catalog: Catalog) throws(InputError) -> (
+        orgs: [OrgProfile], lines: [String: Int], rejected: [RejectedRow], counts: RowCounts
+    ) {
         let name = "orgs.csv"
         let table = try CSVTable(
             path: folder + "/" + name, displayName: name, required: orgColumns,
             optional: ["vat_id", "endpoint_id", "buyer_reference", "monthly_credits", "bank_cap", "price"])
         var orgs: [OrgProfile] = []
+        var lines: [String: Int] = [:]
         var seen: [String: Int] = [:]
         var rejected: [RejectedRow] = []
         var counts = RowCounts()
@@ -80,6 +90,7 @@ public enum InputReader {
                     if !idText.isEmpty { seen[idText] = row.lineNumber }
                     do throws(OrgRowError) {
                         orgs.append(try orgProfile(fields, catalog: catalog))
+                        lines[idText] = row.lineNumber
                     } catch {
                         switch error {
                         case .file(let column, let message):
@@ -104,7 +115,7 @@ public enum InputReader {
             throw InputError(file: name, "cannot be read: \(error)")
         }
         if let fileError { throw fileError }
-        return (orgs, rejected, counts)
+        return (orgs, lines, rejected, counts)
     }
 
     enum OrgRowError: Error {
