@@ -61,7 +61,7 @@ struct CloseWork {
                         record.origin,
                         Rejection(
                             .conflictingDuplicate, "event \(record.eventId) was applied earlier with other content"),
-                        raw: usageRaw(record, directory: directory, input: input))
+                        raw: usageRaw(record, orgId: directory.profiles[Int(record.orgIndex)].id, input: input))
                 }
                 continue
             }
@@ -193,9 +193,11 @@ struct CloseWork {
         return work
     }
 
-    static func usageRaw(_ record: UsageRecord, directory: OrgDirectory, input: InputFolder) -> String {
+    /// A usage row rebuilt from its parsed fields, for rejected.csv: the reader keeps no raw
+    /// text of millions of rows.
+    static func usageRaw(_ record: UsageRecord, orgId: OrgID, input: InputFolder) -> String {
         [
-            record.eventId, directory.profiles[Int(record.orgIndex)].id.rawValue, record.instant.description,
+            record.eventId, orgId.rawValue, record.instant.description,
             input.users[Int(record.userIndex)], input.catalog.actions[Int(record.actionIndex)].id.rawValue,
             String(record.credits),
         ].joined(separator: ",")
@@ -319,7 +321,8 @@ struct CloseWork {
                 let record = input.usage[Int(recordIndex)]
                 let source = EventSource(
                     kind: "usage", id: record.eventId, hash: record.contentHash, origin: record.origin, raw: nil)
-                result.rejected.append((record.origin, rejection, record.eventId, source))
+                result.rejected.append(
+                    (record.origin, rejection, usageRaw(record, orgId: profile.id, input: input), source))
             case (.rejected(let rejection), .other(let source)):
                 let raw = source.raw ?? ""
                 result.rejected.append((source.origin, rejection, raw.isEmpty ? source.id : raw, source))

@@ -70,7 +70,7 @@ public struct Engine {
     mutating func applyScheduled(before instant: Instant, kind: EventKind?) throws(EngineConfigurationError) {
         while true {
             let renewal = Instant(date: state.nextRenewalDate)
-            let expiry = state.topUps.compactMap(\.expiresAt).min()
+            let expiry = state.topUps.lazy.compactMap(\.expiresAt).min()
             // An expiry at an instant goes before everything else at that instant; a renewal
             // goes after expiries and plan changes.
             if let expiry, expiry < instant || (expiry == instant && kind != nil), expiry <= renewal {
@@ -329,8 +329,7 @@ public struct Engine {
         period.fromTopUp += fromTopUp
         period.overdraft += owed
         if event.late { period.lateEvents += 1 }
-        period.usageByAction[action, default: ActionUsage()].events += 1
-        period.usageByAction[action, default: ActionUsage()].credits += credits
+        period.usageByAction[action, default: ActionUsage()].add(credits: credits)
         if let permissions = context.permissions {
             switch permissions[user] {
             case .some(false):

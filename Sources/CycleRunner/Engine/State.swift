@@ -39,6 +39,11 @@ public enum PurchaseStatus: String, Codable, Sendable {
 public struct ActionUsage: Codable, Sendable, Hashable {
     public var events: Int64 = 0
     public var credits: Int64 = 0
+
+    mutating func add(credits used: Int64) {
+        events += 1
+        credits += used
+    }
 }
 
 /// One of the most expensive usage events of a period, for the statement.

@@ -258,19 +258,6 @@ public final class Ledger {
         }
     }
 
-    /// Documents of one org issued in [start, end), for its statement.
-    public func documents(org: OrgID, from start: CivilDate, to end: CivilDate) throws -> [Document] {
-        try read { db in
-            try String.fetchAll(
-                db,
-                sql: """
-                    SELECT document FROM documents WHERE org_id = ? AND issue_date >= ? AND issue_date < ?
-                    ORDER BY number
-                    """, arguments: [org.rawValue, start.description, end.description]
-            ).map { try decode(Document.self, $0) }
-        }
-    }
-
     public func rejections(run: Int64) throws -> [RejectedRow] {
         try read { db in
             try Row.fetchAll(
@@ -522,7 +509,7 @@ extension Ledger {
         try read { db in
             try [
                 "runs", "orgs", "periods", "documents", "sequences", "applied_ids", "engine_rejections", "purchases",
-                "run_rejections", "applied_usage_blocks",
+                "run_rejections", "applied_usage_blocks", "rendered_files", "run_queue", "run_queue_balances",
             ].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
         } + [try appliedUsageCount()]
     }

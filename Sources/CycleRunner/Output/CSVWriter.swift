@@ -24,9 +24,4 @@ public enum CSVWriter {
     public static func line(_ cells: [String]) -> String {
         cells.map { cell($0) }.joined(separator: ",") + "\n"
     }
-
-    /// A line whose cells are numbers or dates we produced ourselves and need no neutralising.
-    public static func plainLine(_ cells: [String]) -> String {
-        cells.map { cell($0, isText: false) }.joined(separator: ",") + "\n"
-    }
 }
