@@ -247,8 +247,7 @@ public enum OutputWriter {
         for period in set.periods { latestEnd[period.orgId.rawValue] = period.periodEnd }
         let latest = latestEnd
         try inParallel(set.periods.count) { index in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            let encoder = SortedJSONEncoder(prettyPrinted: true, escapesSlashes: false)
             let period = set.periods[index]
             let issued = (set.documentsByOrg[period.orgId.rawValue] ?? []).filter {
                 $0.issueDate >= period.periodStart && $0.issueDate < period.periodEnd
@@ -259,7 +258,7 @@ public enum OutputWriter {
                 queue: latest[period.orgId.rawValue] == period.periodEnd ? set.queue[period.orgId] : nil,
                 closedThrough: set.run.through)
             let base = "statements/" + period.orgId.rawValue + "/" + period.periodEnd.description
-            try write(base + ".json", Array(try encoder.encode(statement)) + [0x0A])
+            try write(base + ".json", try encoder.encode(statement) + [0x0A])
             try write(base + ".html", StatementHTML.render(statement))
         }
         // A document falls under the plan of its org's last renewal on or before its issue date.

@@ -1,0 +1,118 @@
+// Proves that SortedJSONEncoder writes exactly the bytes Foundation's JSONEncoder writes with
+// sorted keys, plain or pretty, with and without escaped slashes, for every shape our ledger
+// rows and statements use, including the project's real period records and documents.
+import Foundation
+import PropertyBased
+import Testing
+
+@testable import CycleRunnerCore
+
+struct JSONEncodingTests {
+    struct Inner: Codable, Equatable {
+        var name: String
+        var amount: Int64
+        var flag: Bool
+        var note: String?
+    }
+
+    struct Shapes: Codable, Equatable {
+        var zeta: Int64
+        var alpha: String
+        var Beta: Bool
+        var b_underscore: [Int64]
+        var emptyList: [String]
+        var emptyMap: [String: Int64]
+        var nested: Inner
+        var list: [Inner]
+        var map: [String: Inner]
+        var optionalPresent: Int64?
+        var optionalAbsent: String?
+        var nestedLists: [[Int64]]
+        var optionals: [Int64?]
+        var count: Int
+        var small: Int32
+    }
+
+    static func foundation(_ pretty: Bool, _ escapesSlashes: Bool) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        var formatting: JSONEncoder.OutputFormatting = [.sortedKeys]
+        if pretty { formatting.insert(.prettyPrinted) }
+        if !escapesSlashes { formatting.insert(.withoutEscapingSlashes) }
+        encoder.outputFormatting = formatting
+        return encoder
+    }
+
+    static func sample(_ text: String) -> Shapes {
+        Shapes(
+            zeta: Int64.min, alpha: text, Beta: true, b_underscore: [0, -1, Int64.max], emptyList: [], emptyMap: [:],
+            nested: Inner(name: "a/b \"q\" \\ \t\n\r\u{08}\u{0C}\u{01}\u{1F}\u{7F} é 日本 🎉", amount: 42, flag: false, note: nil),
+            list: [Inner(name: "x", amount: 1, flag: true, note: "n"), Inner(name: "", amount: 0, flag: false, note: nil)],
+            map: [
+                "p10": Inner(name: "ten", amount: 10, flag: true, note: nil),
+                "p9": Inner(name: "nine", amount: 9, flag: false, note: "/"), "P1": Inner(name: "", amount: -5, flag: true),
+                "é": Inner(name: "e", amount: 1, flag: true), "_": Inner(name: "u", amount: 2, flag: false),
+            ],
+            optionalPresent: 7, optionalAbsent: nil, nestedLists: [[], [1, 2], []], optionals: [1, nil, 3],
+            count: -12, small: 3)
+    }
+
+    @Test(arguments: [(false, true), (false, false), (true, true), (true, false)])
+    func matchesFoundationOnEveryShape(pretty: Bool, escapesSlashes: Bool) throws {
+        let value = Self.sample("plain")
+        let ours = try SortedJSONEncoder(prettyPrinted: pretty, escapesSlashes: escapesSlashes).encode(value)
+        let theirs = Array(try Self.foundation(pretty, escapesSlashes).encode(value))
+        #expect(String(decoding: ours, as: UTF8.self) == String(decoding: theirs, as: UTF8.self))
+        #expect(try JSONDecoder().decode(Shapes.self, from: Data(ours)) == value)
+    }
+
+    @Test func matchesFoundationOnAnyText() async {
+        await propertyCheck(input: Gen.latin1.string(of: 0...24), Gen.latin1.string(of: 0...8)) {
+            text, key in
+            var value = Self.sample(text)
+            value.map[key] = Inner(name: key, amount: 1, flag: true)
+            for (pretty, slashes) in [(false, true), (true, false)] {
+                let ours = try? SortedJSONEncoder(prettyPrinted: pretty, escapesSlashes: slashes).encode(value)
+                let theirs = try? Array(Self.foundation(pretty, slashes).encode(value))
+                #expect(ours != nil && ours == theirs)
+            }
+        }
+    }
+
+    @Test func matchesFoundationOnTopLevelValues() throws {
+        for pretty in [false, true] {
+            let encoder = SortedJSONEncoder(prettyPrinted: pretty)
+            #expect(try encoder.encode([Int64]()) == Array(try Self.foundation(pretty, true).encode([Int64]())))
+            #expect(
+                try encoder.encode([String: String]()) == Array(try Self.foundation(pretty, true).encode([String: String]())))
+            #expect(try encoder.encode(["a", "b/"]) == Array(try Self.foundation(pretty, true).encode(["a", "b/"])))
+        }
+    }
+
+    /// Every kind of row a real close stores, from a generated input with plan changes, top-ups
+    /// and refunds, encodes to Foundation's bytes.
+    @Test func matchesFoundationOnTheLedgersRows() throws {
+        let (input, last) = try Fixtures.generatedInput(seed: 11, orgs: 8, months: 3, events: 12)
+        let output = TestPaths.temporaryFolder("json-rows")
+        _ = try Fixtures.close(input, output, through: last)
+        let ledger = try Ledger(path: output + "/ledger.sqlite", readOnly: true)
+        let foundation = Self.foundation(false, true)
+        var compared = 0
+        func check<T: Encodable>(_ value: T) throws {
+            #expect(try SortedJSONEncoder().encode(value) == Array(try foundation.encode(value)))
+            compared += 1
+        }
+        for run in try ledger.allRunIds() {
+            for period in try ledger.periods(run: run) { try check(period) }
+            for document in try ledger.documents(run: run) { try check(document) }
+        }
+        for org in try ledger.orgs() {
+            try check(org.profile)
+            if let state = org.state { try check(state) }
+        }
+        #expect(compared > 30)
+    }
+
+    @Test func refusesFloatingPoint() {
+        #expect(throws: JSONEncodingUnsupported.self) { try SortedJSONEncoder().encode([1.5]) }
+    }
+}
