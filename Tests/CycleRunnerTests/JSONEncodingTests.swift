@@ -18,8 +18,8 @@ struct JSONEncodingTests {
     struct Shapes: Codable, Equatable {
         var zeta: Int64
         var alpha: String
-        var Beta: Bool
-        var b_underscore: [Int64]
+        var beta: Bool
+        var bUnderscore: [Int64]
         var emptyList: [String]
         var emptyMap: [String: Int64]
         var nested: Inner
@@ -31,6 +31,14 @@ struct JSONEncodingTests {
         var optionals: [Int64?]
         var count: Int
         var small: Int32
+
+        /// Keys with a capital and an underscore, which sort differently by bytes and by letters.
+        enum CodingKeys: String, CodingKey {
+            case zeta, alpha, emptyList, emptyMap, nested, list, map, optionalPresent, optionalAbsent, nestedLists
+            case optionals, count, small
+            case beta = "Beta"
+            case bUnderscore = "b_underscore"
+        }
     }
 
     static func foundation(_ pretty: Bool, _ escapesSlashes: Bool) -> JSONEncoder {
@@ -44,12 +52,16 @@ struct JSONEncodingTests {
 
     static func sample(_ text: String) -> Shapes {
         Shapes(
-            zeta: Int64.min, alpha: text, Beta: true, b_underscore: [0, -1, Int64.max], emptyList: [], emptyMap: [:],
-            nested: Inner(name: "a/b \"q\" \\ \t\n\r\u{08}\u{0C}\u{01}\u{1F}\u{7F} é 日本 🎉", amount: 42, flag: false, note: nil),
-            list: [Inner(name: "x", amount: 1, flag: true, note: "n"), Inner(name: "", amount: 0, flag: false, note: nil)],
+            zeta: Int64.min, alpha: text, beta: true, bUnderscore: [0, -1, Int64.max], emptyList: [], emptyMap: [:],
+            nested: Inner(
+                name: "a/b \"q\" \\ \t\n\r\u{08}\u{0C}\u{01}\u{1F}\u{7F} é 日本 🎉", amount: 42, flag: false, note: nil),
+            list: [
+                Inner(name: "x", amount: 1, flag: true, note: "n"), Inner(name: "", amount: 0, flag: false, note: nil),
+            ],
             map: [
                 "p10": Inner(name: "ten", amount: 10, flag: true, note: nil),
-                "p9": Inner(name: "nine", amount: 9, flag: false, note: "/"), "P1": Inner(name: "", amount: -5, flag: true),
+                "p9": Inner(name: "nine", amount: 9, flag: false, note: "/"),
+                "P1": Inner(name: "", amount: -5, flag: true),
                 "é": Inner(name: "e", amount: 1, flag: true), "_": Inner(name: "u", amount: 2, flag: false),
             ],
             optionalPresent: 7, optionalAbsent: nil, nestedLists: [[], [1, 2], []], optionals: [1, nil, 3],
@@ -83,7 +95,8 @@ struct JSONEncodingTests {
             let encoder = SortedJSONEncoder(prettyPrinted: pretty)
             #expect(try encoder.encode([Int64]()) == Array(try Self.foundation(pretty, true).encode([Int64]())))
             #expect(
-                try encoder.encode([String: String]()) == Array(try Self.foundation(pretty, true).encode([String: String]())))
+                try encoder.encode([String: String]())
+                    == Array(try Self.foundation(pretty, true).encode([String: String]())))
             #expect(try encoder.encode(["a", "b/"]) == Array(try Self.foundation(pretty, true).encode(["a", "b/"])))
         }
     }

@@ -69,7 +69,12 @@ struct RowFields {
     let table: CSVTable
 
     func text(_ column: String, required: Bool = true) throws(Rejection) -> String {
-        guard let index = table.index(column), index < row.count else {
+        try text(at: table.index(column), column, required: required)
+    }
+
+    /// `text(column)` for a column whose index the caller looked up once for the whole file.
+    func text(at index: Int?, _ column: String, required: Bool = true) throws(Rejection) -> String {
+        guard let index, index < row.count else {
             if required { throw Rejection(.missingField, "\(column) is missing") }
             return ""
         }
@@ -85,8 +90,10 @@ struct RowFields {
         return value.isEmpty ? nil : value
     }
 
-    func instant(_ column: String) throws(Rejection) -> Instant {
-        guard let index = table.index(column), index < row.count, !row.field(index).isEmpty else {
+    func instant(_ column: String) throws(Rejection) -> Instant { try instant(at: table.index(column), column) }
+
+    func instant(at index: Int?, _ column: String) throws(Rejection) -> Instant {
+        guard let index, index < row.count, !row.field(index).isEmpty else {
             throw Rejection(.missingField, "\(column) is missing")
         }
         let raw = row.field(index)
@@ -98,8 +105,10 @@ struct RowFields {
         throw Rejection(.badTimestamp, "\(column) \(text) is not an RFC 3339 timestamp")
     }
 
-    func credits(_ column: String) throws(Rejection) -> Int64 {
-        guard let index = table.index(column), index < row.count, !row.field(index).isEmpty else {
+    func credits(_ column: String) throws(Rejection) -> Int64 { try credits(at: table.index(column), column) }
+
+    func credits(at index: Int?, _ column: String) throws(Rejection) -> Int64 {
+        guard let index, index < row.count, !row.field(index).isEmpty else {
             throw Rejection(.missingField, "\(column) is missing")
         }
         let raw = row.field(index)

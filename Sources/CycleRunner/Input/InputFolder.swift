@@ -208,12 +208,26 @@ public enum InputReader {
         guard let usageFiles = listFolder(folder + "/usage", suffix: ".csv") else {
             throw InputError(file: "usage/", "missing folder: usage/*.csv is required (it may hold no files)")
         }
-        // Orgs, users and event ids are looked up by their bytes in the CSV buffer.
+        // Orgs, actions, users and event ids are looked up by their bytes in the CSV buffer, and
+        // the content hash is taken from those bytes too: per row, the only String made is the
+        // event id the record keeps.
         var orgTable = ByteTable(capacity: orgs.profiles.count)
+        var orgStarts: [Instant] = []
+        var orgHashers: [StableHasher] = []
         for (index, profile) in orgs.profiles.enumerated() {
             var id = profile.id.rawValue
             let hash = id.withUTF8 { ByteTable.hash($0) }
             orgTable.insert(hash: hash, index: Int32(index))
+            orgStarts.append(profile.startInstant)
+            var hasher = StableHasher()
+            hasher.add(profile.id.rawValue)
+            orgHashers.append(hasher)
+        }
+        let actionNames = catalog.actionIndex.sorted { $0.value < $1.value }.map(\.key)
+        var actionTable = ByteTable(capacity: actionNames.count)
+        for (index, name) in actionNames.enumerated() {
+            var name = name
+            actionTable.insert(hash: name.withUTF8 { ByteTable.hash($0) }, index: Int32(index))
         }
         var userTable = ByteTable()
         var eventTable = ByteTable(capacity: 1 << 16)
@@ -231,30 +245,37 @@ public enum InputReader {
             let fileIndex = input.addFile(display)
             let eventColumn = table.index("event_id")!
             let orgColumn = table.index("org_id")!
+            let timeColumn = table.index("occurred_at")!
             let userColumn = table.index("user_id")!
+            let actionColumn = table.index("action")!
+            let creditsColumn = table.index("credits")!
             try readRows(table, fileIndex: fileIndex, input: &input) { fields, origin, input throws(Rejection) in
                 let row = fields.row
                 let eventBytes = row.field(eventColumn)
                 guard !eventBytes.isEmpty else { throw Rejection(.missingField, "event_id is missing") }
                 let orgBytes = row.field(orgColumn)
-                let profiles = orgs.profiles
                 guard
                     let orgIndex = orgTable.find(
-                        hash: ByteTable.hash(orgBytes), matches: { profiles[Int($0)].id.rawValue.utf8Equals(orgBytes) })
+                        hash: ByteTable.hash(orgBytes),
+                        matches: { orgs.profiles[Int($0)].id.rawValue.utf8Equals(orgBytes) })
                 else {
-                    _ = try fields.text("org_id")
+                    _ = try fields.text(at: orgColumn, "org_id")
                     throw Rejection(.unknownOrg, "org \(String(decoding: orgBytes, as: UTF8.self)) is not in orgs.csv")
                 }
-                let profile = profiles[Int(orgIndex)]
-                let instant = try fields.instant("occurred_at")
+                let instant = try fields.instant(at: timeColumn, "occurred_at")
                 let userBytes = row.field(userColumn)
                 if userBytes.isEmpty { throw Rejection(.missingField, "user_id is missing") }
-                let actionText = try fields.text("action")
-                guard let action = catalog.actionIndex[actionText] else {
+                let actionBytes = row.field(actionColumn)
+                guard
+                    let action = actionTable.find(
+                        hash: ByteTable.hash(actionBytes), matches: { actionNames[Int($0)].utf8Equals(actionBytes) })
+                else {
+                    let actionText = try fields.text(at: actionColumn, "action")
                     throw Rejection(.unknownAction, "action \(actionText) is not in plans.yaml")
                 }
-                let credits = try fields.credits("credits")
-                if instant < profile.startInstant {
+                let credits = try fields.credits(at: creditsColumn, "credits")
+                if instant < orgStarts[Int(orgIndex)] {
+                    let profile = orgs.profiles[Int(orgIndex)]
                     throw Rejection(
                         .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
                 }
@@ -262,20 +283,21 @@ public enum InputReader {
                 var userNumber = userTable.find(
                     hash: userHash, matches: { input.users[Int($0)].utf8Equals(userBytes) })
                 if userNumber == nil {
-                    let user = try fields.text("user_id")
+                    let user = try fields.text(at: userColumn, "user_id")
                     userNumber = Int32(input.users.count)
                     userTable.insert(hash: userHash, index: userNumber!)
                     input.users.append(user)
                 }
-                let eventId = try fields.text("event_id")
-                var hasher = StableHasher()
-                hasher.add(profile.id.rawValue)
+                let eventId = try fields.text(at: eventColumn, "event_id")
+                // The same fields, in the same order, as StableHasher.add(String) would hash the
+                // org id, user id and action texts.
+                var hasher = orgHashers[Int(orgIndex)]
                 hasher.add(instant.microseconds)
-                hasher.add(input.users[Int(userNumber!)])
-                hasher.add(actionText)
+                hasher.add(utf8: userBytes)
+                hasher.add(utf8: actionBytes)
                 hasher.add(credits)
                 let record = UsageRecord(
-                    eventId: eventId, orgIndex: orgIndex, actionIndex: Int32(action), userIndex: userNumber!,
+                    eventId: eventId, orgIndex: orgIndex, actionIndex: action, userIndex: userNumber!,
                     instant: instant, credits: credits, origin: origin, contentHash: hasher.value)
                 let eventHash = ByteTable.hash(eventBytes)
                 if let first = eventTable.find(

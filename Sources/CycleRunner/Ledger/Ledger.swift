@@ -473,6 +473,19 @@ public struct StableHasher: Sendable {
         byte(0x1F)
     }
 
+    /// A text's UTF-8 bytes and the separator, as `add(String)` hashes them: for fields still in
+    /// the CSV buffer.
+    @inline(__always)
+    public mutating func add(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        var local = state
+        for value in bytes {
+            local ^= UInt64(value)
+            local &*= 0x0000_0100_0000_01b3
+        }
+        state = local
+        byte(0x1F)
+    }
+
     /// Raw bytes, with no separator: for hashing whole files.
     public mutating func add(bytes: [UInt8]) {
         var local = state
