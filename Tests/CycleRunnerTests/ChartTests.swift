@@ -98,6 +98,15 @@ import Testing
         #expect(svg.contains("<rect x=\"0\" y=\"75\" width=\"400\""))
     }
 
+    @Test(arguments: [
+        (Int64(0), "0"), (7, "7"), (999, "999"), (1000, "1,000"), (-1000, "-1,000"), (123_456, "123,456"),
+        (-1_234_567, "-1,234,567"), (Int64.max, "9,223,372,036,854,775,807"),
+        (Int64.min, "-9,223,372,036,854,775,808"),
+    ])
+    func creditsAreGroupedByThousands(value: Int64, text: String) {
+        #expect(grouped(value) == text)
+    }
+
     @Test func numbersAreFormattedForPeople() {
         #expect(groupedDecimal("9802.12") == "9,802.12")
         #expect(groupedDecimal("-1234567") == "-1,234,567")

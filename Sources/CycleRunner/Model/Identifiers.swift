@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Small id types, so an org id can never be passed where a plan id is expected once parsed.
 /// They are coding keys too: a dictionary keyed by them encodes as a JSON object (with sorted
 /// keys), not as an array in the process's random hash order, so stored state is deterministic.
@@ -30,7 +36,17 @@ extension StringIdentifier {
 /// Byte order of UTF-8, the order the specification uses for ids and paths.
 @inline(__always)
 public func utf8Less(_ lhs: String, _ rhs: String) -> Bool {
-    lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    // memcmp over the contiguous bytes: the generic `lexicographicallyPrecedes` on UTF8View was a
+    // visible cost of sorting tens of thousands of keys, paths and document numbers.
+    var lhs = lhs
+    var rhs = rhs
+    return lhs.withUTF8 { left in
+        rhs.withUTF8 { right in
+            let shared = min(left.count, right.count)
+            let order = shared == 0 ? 0 : memcmp(left.baseAddress!, right.baseAddress!, shared)
+            return order != 0 ? order < 0 : left.count < right.count
+        }
+    }
 }
 
 public struct OrgID: StringIdentifier {

@@ -33,13 +33,28 @@ public func htmlEscape(_ text: String) -> String {
 
 /// Groups digits in threes for people (12345 → 12,345).
 public func grouped(_ value: Int64) -> String {
-    let digits = String(value.magnitude)
-    var result = ""
-    for (index, digit) in digits.enumerated() {
-        if index > 0, (digits.count - index) % 3 == 0 { result += "," }
-        result.append(digit)
+    // Written from the last digit backwards into a small buffer: statements call this hundreds
+    // of times each, and the Character-by-Character version was a visible part of rendering.
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+        var magnitude = value.magnitude
+        var position = 32
+        var digits = 0
+        repeat {
+            if digits > 0, digits % 3 == 0 {
+                position -= 1
+                buffer[position] = 0x2C
+            }
+            position -= 1
+            buffer[position] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
+            magnitude /= 10
+            digits += 1
+        } while magnitude > 0
+        if value < 0 {
+            position -= 1
+            buffer[position] = 0x2D
+        }
+        return String(decoding: UnsafeBufferPointer(rebasing: buffer[position..<32]), as: UTF8.self)
     }
-    return (value < 0 ? "-" : "") + result
 }
 
 /// A signed amount for flows: "+1,200", "−300" (a true minus sign), "0".

@@ -198,7 +198,7 @@ final class JSONByteWriter: Encoder {
         swap(&object, &scratch)
         object.removeAll(keepingCapacity: true)
         object.append(0x7B)
-        let open = members[memberBase...].sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let open = members[memberBase...].sorted { utf8Less($0.key, $1.key) }
         if prettyPrinted { object.append(0x0A) }
         for (position, member) in open.enumerated() {
             if position > 0 { object.append(contentsOf: prettyPrinted ? [0x2C, 0x0A] : [0x2C]) }
