@@ -3,6 +3,7 @@ import PackageDescription
 
 // Our own targets treat warnings as errors; dependencies build with their defaults.
 let strictSettings: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
+let strictCSettings: [CSetting] = [.unsafeFlags(["-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Werror"])]
 
 let package = Package(
     name: "CycleRunner",
@@ -30,9 +31,12 @@ let package = Package(
             path: "Sources/Invoicing",
             swiftSettings: strictSettings
         ),
+        // SHA-256 block compression in C: the x86 SHA instructions are not reachable from Swift.
+        .target(name: "CSHA256", path: "Sources/CSHA256", cSettings: strictCSettings),
         .target(
             name: "CycleRunnerCore",
             dependencies: [
+                "CSHA256",
                 "Invoicing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
@@ -53,6 +57,7 @@ let package = Package(
         .testTarget(
             name: "CycleRunnerTests",
             dependencies: [
+                "CSHA256",
                 "CycleRunnerCore",
                 "Invoicing",
                 .product(name: "PropertyBased", package: "swift-property-based"),
