@@ -225,7 +225,8 @@ public enum ClosePipeline {
             rejectedRows: work.input.rejected,
             inputHash: Ledger.inputHash(folder: options.inputFolder, files: ["plans.yaml"] + work.input.files),
             queue: work.input.queue)
-        commit.appliedUsage = AppliedUsage(records: work.input.usage, indices: work.appliedUsage)
+        commit.appliedUsage = AppliedUsage(
+            records: work.input.usage, indices: work.appliedUsage, hasher: work.input.usageHasher)
         try phase("commit", options)
         // The files are rendered into a staging folder inside the commit's transaction, from the
         // close's own rows: if one cannot be written (a full disk, a read-only folder), the

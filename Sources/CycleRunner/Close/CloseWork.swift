@@ -45,8 +45,9 @@ struct CloseWork {
         // Usage: only rows before the previous horizon can have been applied or rejected before.
         let earlyIds = input.usage.filter { previousHorizon != nil && $0.instant < previousHorizon! }.map(\.eventId)
         let appliedUsage = try ledger.appliedHashes(kind: "usage", ids: earlyIds)
+        let hasher = input.usageHasher
         for (recordIndex, record) in input.usage.enumerated() {
-            let hash = record.contentHash
+            let hash = hasher.hash(record)
             fingerprint.add(hash: hash)
             let fileIndex = Int(record.origin.fileIndex)
             if record.instant >= horizon {
@@ -293,7 +294,7 @@ struct CloseWork {
                     kind: .usage, instant: late ? previousHorizon! : record.instant, originalInstant: record.instant,
                     id: record.eventId, sequence: record.origin.lineNumber, late: late,
                     payload: .usage(
-                        eventId: record.eventId, credits: record.credits, actionIndex: record.actionIndex,
+                        eventId: record.eventId, credits: record.credits, actionIndex: Int32(record.actionIndex),
                         userIndex: record.userIndex)))
             sources.append(.usage(recordIndex))
         }
@@ -320,7 +321,8 @@ struct CloseWork {
                 // this is rare; the row is rebuilt from its fields for rejected.csv.
                 let record = input.usage[Int(recordIndex)]
                 let source = EventSource(
-                    kind: "usage", id: record.eventId, hash: record.contentHash, origin: record.origin, raw: nil)
+                    kind: "usage", id: record.eventId, hash: input.usageHasher.hash(record), origin: record.origin,
+                    raw: nil)
                 result.rejected.append(
                     (record.origin, rejection, usageRaw(record, orgId: profile.id, input: input), source))
             case (.rejected(let rejection), .other(let source)):

@@ -18,6 +18,15 @@ public struct InputFolder: Sendable {
     public var queue: [OrgID: [QueuedJob]] = [:]
     public var rejected: [RejectedRow] = []
     public var hasMembersFile = false
+    /// The hasher state after each org's id and the action ids by index: with `users`, what
+    /// `usageHasher` needs to compute a usage row's content hash.
+    var usageOrgPrefixes: [StableHasher] = []
+    var actionIds: [String] = []
+
+    /// Computes content hashes of the usage rows read so far.
+    public var usageHasher: UsageHasher {
+        UsageHasher(orgPrefixes: usageOrgPrefixes, users: users, actions: actionIds)
+    }
 
     mutating func addFile(_ name: String) -> Int32 {
         files.append(name)
@@ -224,6 +233,15 @@ public enum InputReader {
             orgHashers.append(hasher)
         }
         let actionNames = catalog.actionIndex.sorted { $0.value < $1.value }.map(\.key)
+        // Usage records keep file and action indices in 16 bits.
+        if actionNames.count > Int(Int16.max) {
+            throw InputError(file: "plans.yaml", "more than \(Int16.max) actions")
+        }
+        if input.files.count + usageFiles.count > Int(Int16.max) {
+            throw InputError(file: "usage/", "more than \(Int(Int16.max) - input.files.count) usage files")
+        }
+        input.usageOrgPrefixes = orgHashers
+        input.actionIds = actionNames
         var actionTable = ByteTable(capacity: actionNames.count)
         for (index, name) in actionNames.enumerated() {
             var name = name
@@ -297,14 +315,14 @@ public enum InputReader {
                 hasher.add(utf8: actionBytes)
                 hasher.add(credits)
                 let record = UsageRecord(
-                    eventId: eventId, orgIndex: orgIndex, actionIndex: action, userIndex: userNumber!,
-                    instant: instant, credits: credits, origin: origin, contentHash: hasher.value)
+                    eventId: eventId, orgIndex: orgIndex, actionIndex: Int16(action), userIndex: userNumber!,
+                    instant: instant, credits: credits, origin: origin)
                 let eventHash = ByteTable.hash(eventBytes)
                 if let first = eventTable.find(
                     hash: eventHash, matches: { input.usage[Int($0)].eventId.utf8Equals(eventBytes) })
                 {
                     let earlier = input.usage[Int(first)]
-                    if earlier.contentHash == record.contentHash { return .duplicate }
+                    if input.usageHasher.hash(earlier) == hasher.value { return .duplicate }
                     throw Rejection(
                         .conflictingDuplicate,
                         "event_id \(eventId) was already read with other content at "

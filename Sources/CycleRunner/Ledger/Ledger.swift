@@ -289,7 +289,8 @@ public final class Ledger {
         /// Applied ids of plan changes, purchases and refunds.
         public var applied: [(kind: String, id: String, hash: Int64)]
         /// Applied usage rows, by reference: millions of them are not copied into tuples.
-        public var appliedUsage = AppliedUsage(records: [], indices: [])
+        public var appliedUsage = AppliedUsage(
+            records: [], indices: [], hasher: UsageHasher(orgPrefixes: [], users: [], actions: []))
         public var engineRejected: [(kind: String, id: String, hash: Int64, reason: String)]
         public var purchases: [(purchaseId: String, orgId: String, invoiceNumber: String?)]
         public var rejectedRows: [RejectedRow]
@@ -368,7 +369,7 @@ public final class Ledger {
                 }
                 for index in commit.appliedUsage.indices {
                     let record = commit.appliedUsage.records[Int(index)]
-                    usage.append(id: record.eventId, hash: record.contentHash)
+                    usage.append(id: record.eventId, hash: commit.appliedUsage.hasher.hash(record))
                     if usage.bytes.count >= UsageBlock.targetBytes { try flush() }
                 }
                 try flush()
@@ -535,10 +536,13 @@ extension Ledger {
 public struct AppliedUsage: Sendable {
     public var records: [UsageRecord]
     public var indices: [Int32]
+    /// Computes the content hash stored with each id.
+    public var hasher: UsageHasher
 
-    public init(records: [UsageRecord], indices: [Int32]) {
+    public init(records: [UsageRecord], indices: [Int32], hasher: UsageHasher) {
         self.records = records
         self.indices = indices
+        self.hasher = hasher
     }
 }
 
