@@ -321,7 +321,10 @@ public struct Engine {
         state.deficit += owed
         let action = context.catalog.actions[Int(actionIndex)].id.rawValue
         let user = context.users[Int(userIndex)]
-        guard var period = state.period else { preconditionFailure("usage before the first renewal") }
+        // The period is taken out of the state while it is updated: a copy left behind would
+        // share its dictionaries and lists, and the first change to each would copy them whole,
+        // once per usage event.
+        guard var period = state.period.take() else { preconditionFailure("usage before the first renewal") }
         period.usageEvents += 1
         period.usageCredits += credits
         period.fromCurrent += fromCurrent
