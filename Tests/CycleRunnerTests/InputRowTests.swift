@@ -162,6 +162,41 @@ func counts(read: Int, duplicates: Int = 0, rejected: Int = 0, applied: Int = 0)
     #expect(input.rejected.map(\.rejection.reason) == [.conflictingDuplicate])
 }
 
+/// Files are parsed apart and merged in reading order: the result must be what reading the rows
+/// one by one in that order gives, rejections in file and line order with their raw text.
+@Test func filesReadApartMergeAsOneReadingInOrder() throws {
+    let first = [
+        "g1,x1,2026-01-02T00:00:00Z,u1,script,10",
+        "bad,x1,not-a-time,u1,script,1",
+        "g2,x1,2026-01-03T00:00:00Z,u2,script,20",
+        "g2,x1,2026-01-03T00:00:00Z,u2,script,21",
+    ]
+    let second = [
+        "g2,x1,2026-01-03T00:00:00Z,u2,script,20",
+        "g1,x1,2026-01-02T00:00:00Z,u3,script,10",
+        "\"unterminated,x1",
+    ]
+    let fixture = InputFixture(usage: [
+        "a.csv": Array((usageHeader + first.joined(separator: "\n") + "\n").utf8),
+        "b.csv": Array((usageHeader + second.joined(separator: "\n") + "\n").utf8),
+    ])
+    defer { fixture.remove() }
+    let input = try fixture.read()
+    #expect(input.usage.map(\.eventId) == ["g1", "g2"])
+    #expect(input.users == ["u1", "u2", "u3"])
+    #expect(input.rejected.map(\.sourceFile) == ["usage/a.csv", "usage/a.csv", "usage/b.csv", "usage/b.csv"])
+    #expect(input.rejected.map(\.lineNumber) == [3, 5, 3, 4])
+    #expect(
+        input.rejected.map(\.rejection.reason) == [
+            .badTimestamp, .conflictingDuplicate, .conflictingDuplicate, .malformedRecord,
+        ])
+    #expect(input.rejected[1].raw == first[3])
+    #expect(input.rejected[2].raw == second[1])
+    #expect(input.rejected[2].rejection.text.hasSuffix("at usage/a.csv:2"))
+    #expect(input.counts(of: "usage/a.csv") == counts(read: 4, rejected: 2))
+    #expect(input.counts(of: "usage/b.csv") == counts(read: 3, duplicates: 1, rejected: 2))
+}
+
 @Test func conformanceCase10CountsEveryRow() throws {
     // 10-bad-rows/input/usage/usage.csv: 11 rows, 2 kept, 1 duplicate, 8 rejected.
     let text = """

@@ -7,7 +7,7 @@ public struct InputFolder: Sendable {
     /// Input files in reading order; `RowOrigin.fileIndex` points here.
     public var files: [String] = []
     public var counts: [RowCounts] = []
-    public var usage: [UsageRecord] = []
+    public var usage = UsageRows()
     public var planChanges: [PlanChangeRecord] = []
     public var topUps: [TopUpRecord] = []
     public var refunds: [RefundRecord] = []
@@ -217,122 +217,7 @@ public enum InputReader {
         guard let usageFiles = listFolder(folder + "/usage", suffix: ".csv") else {
             throw InputError(file: "usage/", "missing folder: usage/*.csv is required (it may hold no files)")
         }
-        // Orgs, actions, users and event ids are looked up by their bytes in the CSV buffer, and
-        // the content hash is taken from those bytes too: per row, the only String made is the
-        // event id the record keeps.
-        var orgTable = ByteTable(capacity: orgs.profiles.count)
-        var orgStarts: [Instant] = []
-        var orgHashers: [StableHasher] = []
-        for (index, profile) in orgs.profiles.enumerated() {
-            var id = profile.id.rawValue
-            let hash = id.withUTF8 { ByteTable.hash($0) }
-            orgTable.insert(hash: hash, index: Int32(index))
-            orgStarts.append(profile.startInstant)
-            var hasher = StableHasher()
-            hasher.add(profile.id.rawValue)
-            orgHashers.append(hasher)
-        }
-        let actionNames = catalog.actionIndex.sorted { $0.value < $1.value }.map(\.key)
-        // Usage records keep file and action indices in 16 bits.
-        if actionNames.count > Int(Int16.max) {
-            throw InputError(file: "plans.yaml", "more than \(Int16.max) actions")
-        }
-        if input.files.count + usageFiles.count > Int(Int16.max) {
-            throw InputError(file: "usage/", "more than \(Int(Int16.max) - input.files.count) usage files")
-        }
-        input.usageOrgPrefixes = orgHashers
-        input.actionIds = actionNames
-        var actionTable = ByteTable(capacity: actionNames.count)
-        for (index, name) in actionNames.enumerated() {
-            var name = name
-            actionTable.insert(hash: name.withUTF8 { ByteTable.hash($0) }, index: Int32(index))
-        }
-        var userTable = ByteTable()
-        var eventTable = ByteTable(capacity: 1 << 16)
-        // Room for every row up front (a usage row is rarely under 32 bytes): growing an array of
-        // millions of records by doubling copies it again and again and, for a moment, holds two.
-        // Capacity that is never written costs address space, not memory.
-        var usageBytes = 0
-        for name in usageFiles { usageBytes += fileSize(folder + "/usage/" + name) }
-        input.usage.reserveCapacity(usageBytes / 32)
-        for name in usageFiles {
-            let display = "usage/" + name
-            let table = try CSVTable(
-                path: folder + "/" + display, displayName: display,
-                required: ["event_id", "org_id", "occurred_at", "user_id", "action", "credits"], optional: [])
-            let fileIndex = input.addFile(display)
-            let eventColumn = table.index("event_id")!
-            let orgColumn = table.index("org_id")!
-            let timeColumn = table.index("occurred_at")!
-            let userColumn = table.index("user_id")!
-            let actionColumn = table.index("action")!
-            let creditsColumn = table.index("credits")!
-            try readRows(table, fileIndex: fileIndex, input: &input) { fields, origin, input throws(Rejection) in
-                let row = fields.row
-                let eventBytes = row.field(eventColumn)
-                guard !eventBytes.isEmpty else { throw Rejection(.missingField, "event_id is missing") }
-                let orgBytes = row.field(orgColumn)
-                guard
-                    let orgIndex = orgTable.find(
-                        hash: ByteTable.hash(orgBytes),
-                        matches: { orgs.profiles[Int($0)].id.rawValue.utf8Equals(orgBytes) })
-                else {
-                    _ = try fields.text(at: orgColumn, "org_id")
-                    throw Rejection(.unknownOrg, "org \(String(decoding: orgBytes, as: UTF8.self)) is not in orgs.csv")
-                }
-                let instant = try fields.instant(at: timeColumn, "occurred_at")
-                let userBytes = row.field(userColumn)
-                if userBytes.isEmpty { throw Rejection(.missingField, "user_id is missing") }
-                let actionBytes = row.field(actionColumn)
-                guard
-                    let action = actionTable.find(
-                        hash: ByteTable.hash(actionBytes), matches: { actionNames[Int($0)].utf8Equals(actionBytes) })
-                else {
-                    let actionText = try fields.text(at: actionColumn, "action")
-                    throw Rejection(.unknownAction, "action \(actionText) is not in plans.yaml")
-                }
-                let credits = try fields.credits(at: creditsColumn, "credits")
-                if instant < orgStarts[Int(orgIndex)] {
-                    let profile = orgs.profiles[Int(orgIndex)]
-                    throw Rejection(
-                        .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
-                }
-                let userHash = ByteTable.hash(userBytes)
-                var userNumber = userTable.find(
-                    hash: userHash, matches: { input.users[Int($0)].utf8Equals(userBytes) })
-                if userNumber == nil {
-                    let user = try fields.text(at: userColumn, "user_id")
-                    userNumber = Int32(input.users.count)
-                    userTable.insert(hash: userHash, index: userNumber!)
-                    input.users.append(user)
-                }
-                let eventId = try fields.text(at: eventColumn, "event_id")
-                // The same fields, in the same order, as StableHasher.add(String) would hash the
-                // org id, user id and action texts.
-                var hasher = orgHashers[Int(orgIndex)]
-                hasher.add(instant.microseconds)
-                hasher.add(utf8: userBytes)
-                hasher.add(utf8: actionBytes)
-                hasher.add(credits)
-                let record = UsageRecord(
-                    eventId: eventId, orgIndex: orgIndex, actionIndex: Int16(action), userIndex: userNumber!,
-                    instant: instant, credits: credits, origin: origin)
-                let eventHash = ByteTable.hash(eventBytes)
-                if let first = eventTable.find(
-                    hash: eventHash, matches: { input.usage[Int($0)].eventId.utf8Equals(eventBytes) })
-                {
-                    let earlier = input.usage[Int(first)]
-                    if input.usageHasher.hash(earlier) == hasher.value { return .duplicate }
-                    throw Rejection(
-                        .conflictingDuplicate,
-                        "event_id \(eventId) was already read with other content at "
-                            + "\(input.files[Int(earlier.origin.fileIndex)]):\(earlier.origin.lineNumber)")
-                }
-                eventTable.insert(hash: eventHash, index: Int32(input.usage.count))
-                input.usage.append(record)
-                return .kept
-            }
-        }
+        try UsageReader.read(folder: folder, files: usageFiles, catalog: catalog, orgs: orgs, into: &input)
         var seenChanges: Set<UTF8Key> = []
         try readOptional(folder, "plan_changes.csv", ["org_id", "effective_at", "plan_id"], &input) {
             fields, origin, raw, input throws(Rejection) in

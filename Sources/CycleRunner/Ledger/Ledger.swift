@@ -290,7 +290,7 @@ public final class Ledger {
         public var applied: [(kind: String, id: String, hash: Int64)]
         /// Applied usage rows, by reference: millions of them are not copied into tuples.
         public var appliedUsage = AppliedUsage(
-            records: [], indices: [], hasher: UsageHasher(orgPrefixes: [], users: [], actions: []))
+            records: UsageRows(), indices: [], hasher: UsageHasher(orgPrefixes: [], users: [], actions: []))
         public var engineRejected: [(kind: String, id: String, hash: Int64, reason: String)]
         public var purchases: [(purchaseId: String, orgId: String, invoiceNumber: String?)]
         public var rejectedRows: [RejectedRow]
@@ -534,12 +534,12 @@ extension Ledger {
 
 /// The usage rows a close applied: indices into the rows it read.
 public struct AppliedUsage: Sendable {
-    public var records: [UsageRecord]
+    public var records: UsageRows
     public var indices: [Int32]
     /// Computes the content hash stored with each id.
     public var hasher: UsageHasher
 
-    public init(records: [UsageRecord], indices: [Int32], hasher: UsageHasher) {
+    public init(records: UsageRows, indices: [Int32], hasher: UsageHasher) {
         self.records = records
         self.indices = indices
         self.hasher = hasher

@@ -1,0 +1,348 @@
+import Dispatch
+import Foundation
+import Invoicing
+
+/// Usage rows, one chunk per usage file in reading order, addressed by one index across them.
+/// Each file is parsed into its own chunk on its own core and the chunks are kept as they are,
+/// so millions of records are never copied into one array (which would hold them twice).
+public struct UsageRows: RandomAccessCollection, Sendable {
+    private var chunks: [[UsageRecord]] = []
+    /// The index of each chunk's first record.
+    private var starts: [Int] = []
+    public private(set) var endIndex = 0
+
+    public init() {}
+
+    public var startIndex: Int { 0 }
+
+    public subscript(position: Int) -> UsageRecord {
+        var low = 0
+        var high = chunks.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if starts[middle] <= position { low = middle } else { high = middle - 1 }
+        }
+        return chunks[low][position - starts[low]]
+    }
+
+    mutating func append(chunk: [UsageRecord]) {
+        guard !chunk.isEmpty else { return }
+        chunks.append(chunk)
+        starts.append(endIndex)
+        endIndex += chunk.count
+    }
+}
+
+/// Reads usage/*.csv: every file is parsed on its own core into records and rejections, then the
+/// files are merged in reading order on one, where user ids are interned and duplicates and
+/// conflicts are found exactly as a row-by-row reading in that order would find them.
+enum UsageReader {
+    static let columns = ["event_id", "org_id", "occurred_at", "user_id", "action", "credits"]
+
+    /// Lookups shared by the workers, built once from the orgs and the catalog.
+    struct Lookups: Sendable {
+        var orgs: OrgDirectory
+        var orgTable: ByteTable
+        var orgStarts: [Instant]
+        var orgHashers: [StableHasher]
+        var actionNames: [String]
+        var actionTable: ByteTable
+    }
+
+    /// One file as its worker leaves it: records in line order (user indices local to the
+    /// file), the rows rejected for their form, also in line order, and the users it met.
+    struct ParsedFile: Sendable {
+        var records: [UsageRecord] = []
+        var rejections: [(line: Int, rejection: Rejection, raw: String)] = []
+        var users: [String] = []
+        var rowsRead = 0
+    }
+
+    static func read(
+        folder: String, files: [String], catalog: Catalog, orgs: OrgDirectory, into input: inout InputFolder
+    ) throws(InputError) {
+        let lookups = try makeLookups(files: files, catalog: catalog, orgs: orgs, input: &input)
+        let firstIndex = input.files.count
+        let results = ParsedSlots(count: files.count)
+        // Largest files first, so the last file to finish is a small one.
+        let order = files.indices.sorted {
+            fileSize(folder + "/usage/" + files[$0]) > fileSize(folder + "/usage/" + files[$1])
+        }
+        DispatchQueue.concurrentPerform(iterations: files.count) { position in
+            let index = order[position]
+            results.set(
+                index,
+                Result { () throws(InputError) in
+                    try parse(
+                        folder: folder, name: files[index], fileIndex: Int32(firstIndex + index), lookups: lookups)
+                })
+        }
+        var userTable = ByteTable()
+        var eventTable = ByteTable(capacity: results.recordCount)
+        var missingRaw: [Int: [(line: Int, rejected: Int)]] = [:]
+        for (index, name) in files.enumerated() {
+            let parsed: ParsedFile
+            switch results.take(index) {
+            case .success(let file): parsed = file
+            case .failure(let error): throw error
+            }
+            let fileIndex = input.addFile("usage/" + name)
+            merge(
+                parsed, fileIndex: fileIndex, lookups: lookups, userTable: &userTable, eventTable: &eventTable,
+                missingRaw: &missingRaw[index, default: []], input: &input)
+        }
+        // Conflicts are found after the files are read: their raw text is read again, from the
+        // few files that have any.
+        for (index, wanted) in missingRaw where !wanted.isEmpty {
+            let display = "usage/" + files[index]
+            let table = try CSVTable(
+                path: folder + "/" + display, displayName: display, required: columns, optional: [])
+            var byLine: [Int: Int] = [:]
+            for entry in wanted { byLine[entry.line] = entry.rejected }
+            do {
+                try table.forEachRow(
+                    { row in
+                        if let rejected = byLine[row.lineNumber] { input.rejected[rejected].raw = row.rawText }
+                    }, onProblem: { _, _, _ in })
+            } catch {
+                throw InputError(file: display, "cannot be read: \(error)")
+            }
+        }
+    }
+
+    static func makeLookups(files: [String], catalog: Catalog, orgs: OrgDirectory, input: inout InputFolder)
+        throws(InputError) -> Lookups
+    {
+        // Orgs, actions, users and event ids are looked up by their bytes in the CSV buffer, and
+        // the content hash is taken from those bytes too: per row, the only String made is the
+        // event id the record keeps.
+        var orgTable = ByteTable(capacity: orgs.profiles.count)
+        var orgStarts: [Instant] = []
+        var orgHashers: [StableHasher] = []
+        for (index, profile) in orgs.profiles.enumerated() {
+            var id = profile.id.rawValue
+            let hash = id.withUTF8 { ByteTable.hash($0) }
+            orgTable.insert(hash: hash, index: Int32(index))
+            orgStarts.append(profile.startInstant)
+            var hasher = StableHasher()
+            hasher.add(profile.id.rawValue)
+            orgHashers.append(hasher)
+        }
+        let actionNames = catalog.actionIndex.sorted { $0.value < $1.value }.map(\.key)
+        // Usage records keep file and action indices in 16 bits.
+        if actionNames.count > Int(Int16.max) {
+            throw InputError(file: "plans.yaml", "more than \(Int16.max) actions")
+        }
+        if input.files.count + files.count > Int(Int16.max) {
+            throw InputError(file: "usage/", "more than \(Int(Int16.max) - input.files.count) usage files")
+        }
+        input.usageOrgPrefixes = orgHashers
+        input.actionIds = actionNames
+        var actionTable = ByteTable(capacity: actionNames.count)
+        for (index, name) in actionNames.enumerated() {
+            var name = name
+            actionTable.insert(hash: name.withUTF8 { ByteTable.hash($0) }, index: Int32(index))
+        }
+        return Lookups(
+            orgs: orgs, orgTable: orgTable, orgStarts: orgStarts, orgHashers: orgHashers, actionNames: actionNames,
+            actionTable: actionTable)
+    }
+
+    /// Parses one file: every check of a usage row that needs no other file.
+    static func parse(folder: String, name: String, fileIndex: Int32, lookups: Lookups) throws(InputError)
+        -> ParsedFile
+    {
+        let display = "usage/" + name
+        let table = try CSVTable(path: folder + "/" + display, displayName: display, required: columns, optional: [])
+        let eventColumn = table.index("event_id")!
+        let orgColumn = table.index("org_id")!
+        let timeColumn = table.index("occurred_at")!
+        let userColumn = table.index("user_id")!
+        let actionColumn = table.index("action")!
+        let creditsColumn = table.index("credits")!
+        var file = ParsedFile()
+        // Room for every row up front (a valid usage row is at least 31 bytes): growing an array
+        // of millions of records by doubling copies it again and again and, for a moment, holds
+        // two. Capacity that is never written costs address space, not memory.
+        file.records.reserveCapacity(fileSize(folder + "/" + display) / 31 + 1)
+        var userTable = ByteTable()
+        func row(_ fields: RowFields) throws(Rejection) -> UsageRecord {
+            let row = fields.row
+            let eventBytes = row.field(eventColumn)
+            guard !eventBytes.isEmpty else { throw Rejection(.missingField, "event_id is missing") }
+            let orgBytes = row.field(orgColumn)
+            guard
+                let orgIndex = lookups.orgTable.find(
+                    hash: ByteTable.hash(orgBytes),
+                    matches: { lookups.orgs.profiles[Int($0)].id.rawValue.utf8Equals(orgBytes) })
+            else {
+                _ = try fields.text(at: orgColumn, "org_id")
+                throw Rejection(.unknownOrg, "org \(String(decoding: orgBytes, as: UTF8.self)) is not in orgs.csv")
+            }
+            let instant = try fields.instant(at: timeColumn, "occurred_at")
+            let userBytes = row.field(userColumn)
+            if userBytes.isEmpty { throw Rejection(.missingField, "user_id is missing") }
+            let actionBytes = row.field(actionColumn)
+            guard
+                let action = lookups.actionTable.find(
+                    hash: ByteTable.hash(actionBytes),
+                    matches: { lookups.actionNames[Int($0)].utf8Equals(actionBytes) })
+            else {
+                let actionText = try fields.text(at: actionColumn, "action")
+                throw Rejection(.unknownAction, "action \(actionText) is not in plans.yaml")
+            }
+            let credits = try fields.credits(at: creditsColumn, "credits")
+            if instant < lookups.orgStarts[Int(orgIndex)] {
+                let profile = lookups.orgs.profiles[Int(orgIndex)]
+                throw Rejection(.beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
+            }
+            let userHash = ByteTable.hash(userBytes)
+            var userNumber = userTable.find(hash: userHash, matches: { file.users[Int($0)].utf8Equals(userBytes) })
+            if userNumber == nil {
+                let user = try fields.text(at: userColumn, "user_id")
+                userNumber = Int32(file.users.count)
+                userTable.insert(hash: userHash, index: userNumber!)
+                file.users.append(user)
+            }
+            let eventId = try fields.text(at: eventColumn, "event_id")
+            return UsageRecord(
+                eventId: eventId, orgIndex: orgIndex, actionIndex: Int16(action), userIndex: userNumber!,
+                instant: instant, credits: credits,
+                origin: RowOrigin(fileIndex: fileIndex, lineNumber: Int32(clamping: row.lineNumber)))
+        }
+        do {
+            try table.forEachRow(
+                { csvRow in
+                    file.rowsRead += 1
+                    do throws(Rejection) {
+                        file.records.append(try row(RowFields(row: csvRow, table: table)))
+                    } catch {
+                        file.rejections.append((csvRow.lineNumber, error, csvRow.rawText))
+                    }
+                },
+                onProblem: { line, rejection, raw in
+                    file.rowsRead += 1
+                    file.rejections.append((line, rejection, raw))
+                })
+        } catch {
+            throw InputError(file: display, "cannot be read: \(error)")
+        }
+        return file
+    }
+
+    /// Adds one parsed file to the input: its users are interned, its rows' event ids checked
+    /// against every row kept before them, and its rejections recorded in line order. The
+    /// records kept are moved to the front of the file's own array, which becomes its chunk.
+    static func merge(
+        _ parsed: ParsedFile, fileIndex: Int32, lookups: Lookups, userTable: inout ByteTable,
+        eventTable: inout ByteTable, missingRaw: inout [(line: Int, rejected: Int)], input: inout InputFolder
+    ) {
+        var parsed = parsed
+        var chunk: [UsageRecord] = []
+        swap(&chunk, &parsed.records)
+        input.counts[Int(fileIndex)].read += parsed.rowsRead
+        var userNumbers: [Int32] = []
+        userNumbers.reserveCapacity(parsed.users.count)
+        for user in parsed.users {
+            var bytes = user
+            let hash = bytes.withUTF8 { ByteTable.hash($0) }
+            let known = bytes.withUTF8 { utf8 in
+                userTable.find(hash: hash, matches: { input.users[Int($0)].utf8Equals(utf8) })
+            }
+            if let known {
+                userNumbers.append(known)
+            } else {
+                let number = Int32(input.users.count)
+                userTable.insert(hash: hash, index: number)
+                input.users.append(user)
+                userNumbers.append(number)
+            }
+        }
+        let hasher = input.usageHasher
+        let base = input.usage.count
+        var kept = 0
+        var nextRejection = 0
+        func rejectUpTo(_ line: Int) {
+            while nextRejection < parsed.rejections.count, parsed.rejections[nextRejection].line < line {
+                let entry = parsed.rejections[nextRejection]
+                input.reject(fileIndex, entry.line, entry.rejection, entry.raw)
+                nextRejection += 1
+            }
+        }
+        for position in chunk.indices {
+            var record = chunk[position]
+            rejectUpTo(Int(record.lineNumber))
+            record.userIndex = userNumbers[Int(record.userIndex)]
+            var eventId = record.eventId
+            let (eventHash, earlierIndex) = eventId.withUTF8 { utf8 -> (UInt64, Int32?) in
+                let hash = ByteTable.hash(utf8)
+                return (
+                    hash,
+                    eventTable.find(
+                        hash: hash,
+                        matches: { index in
+                            let index = Int(index)
+                            let earlier = index < base ? input.usage[index].eventId : chunk[index - base].eventId
+                            return earlier.utf8Equals(utf8)
+                        })
+                )
+            }
+            if let earlierIndex {
+                let index = Int(earlierIndex)
+                let earlier = index < base ? input.usage[index] : chunk[index - base]
+                if hasher.hash(earlier) == hasher.hash(record) {
+                    input.counts[Int(fileIndex)].duplicates += 1
+                } else {
+                    missingRaw.append((Int(record.lineNumber), input.rejected.count))
+                    input.reject(
+                        fileIndex, Int(record.lineNumber),
+                        Rejection(
+                            .conflictingDuplicate,
+                            "event_id \(record.eventId) was already read with other content at "
+                                + "\(input.files[Int(earlier.fileIndex)]):\(earlier.lineNumber)"),
+                        "")
+                }
+                continue
+            }
+            eventTable.insert(hash: eventHash, index: Int32(base + kept))
+            chunk[kept] = record
+            kept += 1
+        }
+        rejectUpTo(Int.max)
+        chunk.removeLast(chunk.count - kept)
+        input.usage.append(chunk: chunk)
+    }
+}
+
+/// The workers' results by file, taken out one at a time by the merge so that each file's
+/// records have one owner.
+final class ParsedSlots: @unchecked Sendable {
+    private var slots: [Result<UsageReader.ParsedFile, InputError>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Result<UsageReader.ParsedFile, InputError>) {
+        lock.lock()
+        defer { lock.unlock() }
+        slots[index] = value
+    }
+
+    func take(_ index: Int) -> Result<UsageReader.ParsedFile, InputError> {
+        lock.lock()
+        defer { lock.unlock() }
+        let value = slots[index]!
+        slots[index] = nil
+        return value
+    }
+
+    /// Records parsed across all files: room for the event-id table, so it never grows.
+    var recordCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.reduce(0) { total, slot in
+            if case .success(let file) = slot { return total + file.records.count }
+            return total
+        }
+    }
+}
