@@ -194,7 +194,8 @@ enum UsageReader {
             let credits = try fields.credits(at: creditsColumn, "credits")
             if instant < lookups.orgStarts[Int(orgIndex)] {
                 let profile = lookups.orgs.profiles[Int(orgIndex)]
-                throw Rejection(.beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
+                throw Rejection(
+                    .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
             }
             let userHash = ByteTable.hash(userBytes)
             var userNumber = userTable.find(hash: userHash, matches: { file.users[Int($0)].utf8Equals(userBytes) })
