@@ -184,6 +184,7 @@ public enum ClosePipeline {
         } catch {
             throw .input(error)
         }
+        releaseFreedMemory()
         try phase("parsed", options)
 
         var work: CloseWork
@@ -199,6 +200,7 @@ public enum ClosePipeline {
         } catch {
             throw .input(InputError(file: "plans.yaml", error.description))
         }
+        releaseFreedMemory()
         try phase("engine", options)
 
         if options.strict, !work.input.rejected.isEmpty {
@@ -227,13 +229,19 @@ public enum ClosePipeline {
             queue: work.input.queue)
         commit.appliedUsage = AppliedUsage(
             records: work.input.usage, indices: work.appliedUsage, hasher: work.input.usageHasher)
+        // From here the usage rows are the commit's alone: the ledger drops them once their ids
+        // are stored, so they are not held while the files are rendered (the close's peak of
+        // memory at 20 million rows).
+        input = InputFolder(catalog: catalog)
+        work.input.usage = UsageRows()
+        work.appliedUsage = []
         try phase("commit", options)
         // The files are rendered into a staging folder inside the commit's transaction, from the
         // close's own rows: if one cannot be written (a full disk, a read-only folder), the
         // close rolls back and nothing is committed. Only renames are left after the commit.
         var staged: OutputWriter.Staged?
         do {
-            _ = try ledger.commit(commit) { runId throws in
+            _ = try ledger.commit(&commit) { runId throws in
                 try phase("inside-commit", options)
                 // The values being committed are what the ledger will hold, so they are rendered
                 // directly; a rerun reads the same values back and writes the same bytes.

@@ -238,7 +238,7 @@ struct CloseWork {
         let eventsByOrg = eventsByOrg
         let originsByOrg = originsByOrg
         let previousHorizon = previousHorizon
-        let results: [OrgResult]
+        var results: [OrgResult]
         do {
             results = try parallelMap(Array(directory.profiles.indices)) { index in
                 try CloseWork.runOrg(
@@ -253,10 +253,15 @@ struct CloseWork {
             preconditionFailure("the engine throws only configuration errors: \(error)")
         }
         self.usageByOrg = []
-        for (index, result) in results.enumerated() {
+        // Each org's list of applied rows is freed as it is gathered, so the millions of indices
+        // are held once, not twice, at the close's peak of memory.
+        appliedUsage.reserveCapacity(results.reduce(0) { $0 + $1.appliedUsage.count })
+        for index in results.indices {
             let profile = directory.profiles[index]
+            appliedUsage.append(contentsOf: results[index].appliedUsage)
+            results[index].appliedUsage = []
+            let result = results[index]
             for (file, count) in result.appliedPerFile { self.input.counts[Int(file)].applied += count }
-            appliedUsage.append(contentsOf: result.appliedUsage)
             for source in result.appliedOther {
                 applied.append((source.kind, source.id, source.hash))
                 if source.kind == "top_up" { purchases.append((source.id, profile.id.rawValue, nil)) }

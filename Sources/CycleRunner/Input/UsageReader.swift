@@ -81,14 +81,14 @@ enum UsageReader {
         var eventTable = ByteTable(capacity: results.recordCount)
         var missingRaw: [Int: [(line: Int, rejected: Int)]] = [:]
         for (index, name) in files.enumerated() {
-            let parsed: ParsedFile
+            var parsed: ParsedFile
             switch results.take(index) {
             case .success(let file): parsed = file
             case .failure(let error): throw error
             }
             let fileIndex = input.addFile("usage/" + name)
             merge(
-                parsed, fileIndex: fileIndex, lookups: lookups, userTable: &userTable, eventTable: &eventTable,
+                &parsed, fileIndex: fileIndex, lookups: lookups, userTable: &userTable, eventTable: &eventTable,
                 missingRaw: &missingRaw[index, default: []], input: &input)
         }
         // Conflicts are found after the files are read: their raw text is read again, from the
@@ -235,10 +235,11 @@ enum UsageReader {
     /// against every row kept before them, and its rejections recorded in line order. The
     /// records kept are moved to the front of the file's own array, which becomes its chunk.
     static func merge(
-        _ parsed: ParsedFile, fileIndex: Int32, lookups: Lookups, userTable: inout ByteTable,
+        _ parsed: inout ParsedFile, fileIndex: Int32, lookups: Lookups, userTable: inout ByteTable,
         eventTable: inout ByteTable, missingRaw: inout [(line: Int, rejected: Int)], input: inout InputFolder
     ) {
-        var parsed = parsed
+        // The records are taken, not copied: a second reference to them would make the first
+        // write below copy the whole file's records.
         var chunk: [UsageRecord] = []
         swap(&chunk, &parsed.records)
         input.counts[Int(fileIndex)].read += parsed.rowsRead

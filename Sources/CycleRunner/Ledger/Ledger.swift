@@ -303,14 +303,9 @@ public final class Ledger {
     /// Writes a close and returns its run id. `beforeCommit` runs inside the transaction with
     /// the new run's id, and every read it makes sees the close's uncommitted rows; a failure
     /// there (a file that cannot be written, a test's simulated kill) rolls everything back.
-    public func commit(_ commit: Commit, beforeCommit: (Int64) throws -> Void = { _ in }) throws -> Int64 {
-        // Encoding tens of thousands of rows is the commit's main cost and needs no database:
-        // it runs on every core before the transaction starts.
-        let orgTexts = try parallelMap(commit.orgs) { org in
-            (try encode(org.profile), try org.state.map { try encode($0) })
-        }
-        let periodTexts = try parallelMap(commit.periods) { try encode($0) }
-        let documentTexts = try parallelMap(commit.documents) { try encode($0) }
+    /// The applied usage rows are taken out of `commit` once their ids are stored, so a close
+    /// does not hold millions of rows while it renders its files.
+    public func commit(_ commit: inout Commit, beforeCommit: (Int64) throws -> Void = { _ in }) throws -> Int64 {
         return try pool.writeWithoutTransaction { db in
             var runId: Int64 = 0
             try db.inTransaction(.immediate) {
@@ -323,13 +318,16 @@ public final class Ledger {
                 runId = db.lastInsertedRowID
                 let orgStatement = try db.makeStatement(
                     sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
-                for (org, texts) in zip(commit.orgs, orgTexts) {
-                    try orgStatement.execute(arguments: [org.profile.id.rawValue, texts.0, texts.1])
+                let encodeOrg: @Sendable (StoredOrg) throws -> OrgTexts = { org in
+                    OrgTexts(profile: try encode(org.profile), state: try org.state.map { try encode($0) })
+                }
+                try Ledger.inEncodedChunks(commit.orgs, encodeOrg) { org, texts in
+                    try orgStatement.execute(arguments: [org.profile.id.rawValue, texts.profile, texts.state])
                 }
                 let periodStatement = try db.makeStatement(
                     sql: "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)"
                 )
-                for (period, periodText) in zip(commit.periods, periodTexts) {
+                try Ledger.inEncodedChunks(commit.periods, encode) { period, periodText in
                     try periodStatement.execute(arguments: [
                         period.orgId.rawValue, period.periodEnd.description, period.periodStart.description, runId,
                         periodText,
@@ -341,7 +339,7 @@ public final class Ledger {
                             total_minor, source, source_id, run_id, document)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
-                for (document, documentText) in zip(commit.documents, documentTexts) {
+                try Ledger.inEncodedChunks(commit.documents, encode) { document, documentText in
                     try documentStatement.execute(arguments: [
                         document.number, document.kind.rawValue, document.orgId, document.issueDate.description,
                         document.currencyCode, document.netMinor, document.taxMinor, document.totalMinor,
@@ -373,6 +371,10 @@ public final class Ledger {
                     if usage.bytes.count >= UsageBlock.targetBytes { try flush() }
                 }
                 try flush()
+                // Millions of rows are not needed for the rest of the commit or its files.
+                commit.appliedUsage = AppliedUsage(
+                    records: UsageRows(), indices: [], hasher: commit.appliedUsage.hasher)
+                releaseFreedMemory()
                 for entry in commit.applied {
                     try appliedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, runId])
                 }
@@ -408,6 +410,27 @@ public final class Ledger {
                 return .commit
             }
             return runId
+        }
+    }
+}
+
+/// An org's profile and state as stored.
+struct OrgTexts: Sendable {
+    var profile: String
+    var state: String?
+}
+
+extension Ledger {
+    /// Encodes items on every core a few thousand at a time and hands each with its encoding to
+    /// `insert`, in order. Encoding is the commit's main cost; in chunks, the texts of tens of
+    /// thousands of rows are never all held at once (they were a visible part of the peak memory).
+    static func inEncodedChunks<Item: Sendable, Encoded: Sendable>(
+        _ items: [Item], _ encode: @escaping @Sendable (Item) throws -> Encoded,
+        insert: (Item, Encoded) throws -> Void
+    ) throws {
+        for chunk in items.chunked(4096) {
+            let encoded = try parallelMap(Array(chunk), encode)
+            for (item, text) in zip(chunk, encoded) { try insert(item, text) }
         }
     }
 }

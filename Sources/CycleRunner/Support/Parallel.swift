@@ -1,3 +1,4 @@
+import CSystem
 import Dispatch
 import Foundation
 
@@ -69,4 +70,12 @@ final class FirstError: @unchecked Sendable {
         defer { lock.unlock() }
         if stored == nil { stored = error }
     }
+}
+
+/// Hands memory freed by a finished phase back to the system. glibc keeps freed blocks in its
+/// arenas (one per thread that allocated), so the per-org arrays of a phase that ran on every
+/// core would otherwise stay resident until the process exits; at 20 million rows that is the
+/// difference between the close's peak staying under its budget or not.
+func releaseFreedMemory() {
+    _ = csystem_release_freed_memory()
 }
