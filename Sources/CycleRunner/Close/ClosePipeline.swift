@@ -120,17 +120,22 @@ public enum ClosePipeline {
         }
         let ledger: Ledger
         let previousHorizon: Instant?
-        let storedOrgs: [Ledger.StoredOrg]
         do {
             ledger = try Ledger(path: options.ledgerPath)
             previousHorizon = try ledger.horizon()
-            storedOrgs = try ledger.orgs()
         } catch {
             throw .ledger("the ledger \(options.ledgerPath) cannot be opened: \(error)")
         }
         let horizon = Instant(date: options.through.addingDays(1))
         if let previousHorizon, horizon <= previousHorizon {
             return try rerender(options, ledger: ledger, horizon: previousHorizon)
+        }
+        // Only a close that applies something needs the orgs' states (a rerun does not).
+        let storedOrgs: [Ledger.StoredOrg]
+        do {
+            storedOrgs = try ledger.orgs()
+        } catch {
+            throw .ledger("the ledger \(options.ledgerPath) cannot be opened: \(error)")
         }
         try phase("read", options)
 

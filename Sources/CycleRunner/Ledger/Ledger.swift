@@ -123,12 +123,16 @@ public final class Ledger {
     }
 
     public func orgs() throws -> [StoredOrg] {
-        try read { db in
+        let texts = try read { db in
             try Row.fetchAll(db, sql: "SELECT profile, state FROM orgs ORDER BY org_id").map { row in
-                StoredOrg(
-                    profile: try decode(OrgProfile.self, row["profile"]),
-                    state: try (row["state"] as String?).map { try decode(OrgState.self, $0) })
+                OrgTexts(profile: row["profile"], state: row["state"])
             }
+        }
+        // Decoding every org's state is most of opening a large ledger: it runs on every core.
+        return try parallelMap(texts) { texts in
+            StoredOrg(
+                profile: try decode(OrgProfile.self, texts.profile),
+                state: try texts.state.map { try decode(OrgState.self, $0) })
         }
     }
 
