@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON encoder for the ledger's rows and the statements' JSON that writes the same bytes as
 /// Foundation's `JSONEncoder` with `.sortedKeys` (keys in UTF-8 byte order), optionally
 /// `.prettyPrinted` and `.withoutEscapingSlashes`, for the Codable types of this project.
@@ -65,6 +67,8 @@ final class JSONByteWriter: Encoder {
     var members: [Member] = []
     var memberBase = 0
     var elementCount = 0
+    /// The coding-key type of the object being built, which names its usual key order.
+    var keyType: ObjectIdentifier?
     private var scratch: [UInt8] = []
 
     init(prettyPrinted: Bool, escapesSlashes: Bool) {
@@ -77,16 +81,18 @@ final class JSONByteWriter: Encoder {
 
     func encodeValue<T: Encodable>(_ value: T) throws {
         // Strings and integers inside arrays and dictionaries arrive here generically.
-        if T.self == String.self { return writeString(value as! String) }
-        if T.self == Int64.self { return writeInteger(value as! Int64) }
-        if T.self == Int.self { return writeInteger(Int64(value as! Int)) }
-        if T.self == Int32.self { return writeInteger(Int64(value as! Int32)) }
-        if T.self == Bool.self { return writeBool(value as! Bool) }
+        // The types are known equal, so a bit cast is exact and spares the runtime's dynamic cast.
+        if T.self == String.self { return writeString(unsafeBitCast(value, to: String.self)) }
+        if T.self == Int64.self { return writeInteger(unsafeBitCast(value, to: Int64.self)) }
+        if T.self == Int.self { return writeInteger(Int64(unsafeBitCast(value, to: Int.self))) }
+        if T.self == Int32.self { return writeInteger(Int64(unsafeBitCast(value, to: Int32.self))) }
+        if T.self == Bool.self { return writeBool(unsafeBitCast(value, to: Bool.self)) }
         if T.self == Double.self || T.self == Float.self {
             throw JSONEncodingUnsupported(description: "floating point values are not encoded")
         }
-        let saved = (frame, frameStart, memberBase, elementCount)
+        let saved = (frame, frameStart, memberBase, elementCount, keyType)
         frame = .empty
+        keyType = nil
         frameStart = bytes.count
         memberBase = members.count
         elementCount = 0
@@ -97,7 +103,7 @@ final class JSONByteWriter: Encoder {
         case .unkeyed: finishArray()
         case .single: break
         }
-        (frame, frameStart, memberBase, elementCount) = saved
+        (frame, frameStart, memberBase, elementCount, keyType) = saved
     }
 
     /// Encodes a member or an element one level deeper than the current value.
@@ -198,18 +204,24 @@ final class JSONByteWriter: Encoder {
         swap(&object, &scratch)
         object.removeAll(keepingCapacity: true)
         object.append(0x7B)
-        let open = members[memberBase...].sorted { utf8Less($0.key, $1.key) }
         if prettyPrinted { object.append(0x0A) }
-        for (position, member) in open.enumerated() {
-            if position > 0 { object.append(contentsOf: prettyPrinted ? [0x2C, 0x0A] : [0x2C]) }
-            if prettyPrinted { for _ in 0...depth { object.append(contentsOf: [0x20, 0x20]) } }
+        let order = memberOrder()
+        for (position, index) in order.enumerated() {
+            let member = members[memberBase + index]
+            if position > 0 {
+                object.append(0x2C)
+                if prettyPrinted { object.append(0x0A) }
+            }
+            if prettyPrinted { for _ in 0...depth { object.append(0x20); object.append(0x20) } }
             JSONByteWriter.append(member.key, escapingSlashes: escapesSlashes, to: &object)
-            object.append(contentsOf: prettyPrinted ? [0x20, 0x3A, 0x20] : [0x3A])
+            if prettyPrinted { object.append(0x20) }
+            object.append(0x3A)
+            if prettyPrinted { object.append(0x20) }
             object.append(contentsOf: bytes[member.start..<member.end])
         }
         if prettyPrinted {
             object.append(0x0A)
-            for _ in 0..<depth { object.append(contentsOf: [0x20, 0x20]) }
+            for _ in 0..<depth { object.append(0x20); object.append(0x20) }
         }
         object.append(0x7D)
         members.removeSubrange(memberBase...)
@@ -217,6 +229,35 @@ final class JSONByteWriter: Encoder {
         bytes.append(contentsOf: object)
         scratch = object
     }
+
+    /// The positions of the open object's members in key order. A type encodes the same keys in
+    /// the same order almost every time, so the order found for a key type is kept and reused
+    /// while the keys match (compared as the same string literals, which is cheap).
+    private func memberOrder() -> [Int] {
+        let count = members.count - memberBase
+        if let keyType, let known = JSONByteWriter.knownOrders.value(for: keyType), known.keys.count == count {
+            var matches = true
+            for index in 0..<count where known.keys[index] != members[memberBase + index].key {
+                matches = false
+                break
+            }
+            if matches { return known.order }
+        }
+        let order = (0..<count).sorted { utf8Less(members[memberBase + $0].key, members[memberBase + $1].key) }
+        if let keyType {
+            JSONByteWriter.knownOrders.set(
+                KnownOrder(keys: members[memberBase...].map(\.key), order: order), for: keyType)
+        }
+        return order
+    }
+
+    struct KnownOrder: Sendable {
+        var keys: [String]
+        var order: [Int]
+    }
+
+    /// Key orders by coding-key type, shared by every encoder in the process.
+    static let knownOrders = KnownOrders()
 
     private func finishArray() {
         if prettyPrinted {
@@ -230,6 +271,7 @@ final class JSONByteWriter: Encoder {
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         precondition(frame == .empty || frame == .keyed, "a value asked for two kinds of container")
         frame = .keyed
+        keyType = ObjectIdentifier(Key.self)
         return KeyedEncodingContainer(JSONKeyedContainer<Key>(writer: self))
     }
 
@@ -365,5 +407,23 @@ struct JSONSingleValueContainer: SingleValueEncodingContainer {
         writer.frame = .empty
         try writer.encodeValue(value)
         writer.frame = .single
+    }
+}
+
+/// A lock-guarded map from coding-key types to the key order last seen for them.
+final class KnownOrders: @unchecked Sendable {
+    private let lock = NSLock()
+    private var orders: [ObjectIdentifier: JSONByteWriter.KnownOrder] = [:]
+
+    func value(for type: ObjectIdentifier) -> JSONByteWriter.KnownOrder? {
+        lock.lock()
+        defer { lock.unlock() }
+        return orders[type]
+    }
+
+    func set(_ order: JSONByteWriter.KnownOrder, for type: ObjectIdentifier) {
+        lock.lock()
+        defer { lock.unlock() }
+        orders[type] = order
     }
 }
