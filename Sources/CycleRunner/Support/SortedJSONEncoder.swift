@@ -212,7 +212,7 @@ final class JSONByteWriter: Encoder {
                 object.append(0x2C)
                 if prettyPrinted { object.append(0x0A) }
             }
-            if prettyPrinted { for _ in 0...depth { object.append(0x20); object.append(0x20) } }
+            if prettyPrinted { for _ in 0...depth { object.append(contentsOf: JSONByteWriter.twoSpaces) } }
             JSONByteWriter.append(member.key, escapingSlashes: escapesSlashes, to: &object)
             if prettyPrinted { object.append(0x20) }
             object.append(0x3A)
@@ -221,7 +221,7 @@ final class JSONByteWriter: Encoder {
         }
         if prettyPrinted {
             object.append(0x0A)
-            for _ in 0..<depth { object.append(0x20); object.append(0x20) }
+            for _ in 0..<depth { object.append(contentsOf: JSONByteWriter.twoSpaces) }
         }
         object.append(0x7D)
         members.removeSubrange(memberBase...)
@@ -255,6 +255,8 @@ final class JSONByteWriter: Encoder {
         var keys: [String]
         var order: [Int]
     }
+
+    static let twoSpaces: [UInt8] = [0x20, 0x20]
 
     /// Key orders by coding-key type, shared by every encoder in the process.
     static let knownOrders = KnownOrders()
