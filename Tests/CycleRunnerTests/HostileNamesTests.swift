@@ -1,5 +1,6 @@
 // Proves org names, users, job ids, actions and rejected rows full of markup, quotes and control characters come out escaped.
 import Foundation
+import PropertyBased
 import Testing
 
 @testable import CycleRunnerCore
@@ -35,6 +36,35 @@ import Testing
             htmlEscape("nul\u{0}bell\u{7}esc\u{1B}c1\u{85}\u{FFFF}")
                 == "nul\u{FFFD}bell\u{FFFD}esc\u{FFFD}c1\u{FFFD}\u{FFFD}")
         #expect(htmlEscape("Ōkami 株式会社 — ok") == "Ōkami 株式会社 — ok")
+    }
+
+    /// The byte-level escape agrees with the rule written scalar by scalar, on any text.
+    @Test func escapeAgreesWithTheRuleOnAnyText() async {
+        func reference(_ text: String) -> String {
+            var result = ""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "&": result += "&amp;"
+                case "<": result += "&lt;"
+                case ">": result += "&gt;"
+                case "\"": result += "&quot;"
+                case "'": result += "&#39;"
+                case "\t", "\n": result.unicodeScalars.append(scalar)
+                case "\r": result += "&#13;"
+                default:
+                    let value = scalar.value
+                    let forbidden =
+                        value < 0x20 || (0x7F...0x9F).contains(value) || value == 0xFFFE || value == 0xFFFF
+                    result.unicodeScalars.append(forbidden ? "\u{FFFD}" : scalar)
+                }
+            }
+            return result
+        }
+        let specials = Gen.element(of: ["\u{FFFE}", "\u{FFFF}", "\u{FFFD}", "\u{EFBF}", "株", "—", "🎉", "\u{9F}"])
+        await propertyCheck(input: Gen.latin1.string(of: 0...30), specials.array(of: 0...4)) { text, extra in
+            let mixed = text + extra.compactMap { $0 }.joined() + text
+            #expect(htmlEscape(mixed) == reference(mixed))
+        }
     }
 
     @Test func chartsEscapeTheirTitlesLabelsAndTips() {

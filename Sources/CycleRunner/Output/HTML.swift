@@ -4,31 +4,53 @@ import Invoicing
 /// characters that XML 1.0 forbids even as references (a raw rejected row may hold any
 /// byte) become U+FFFD, so every page we write still parses as XML.
 public func htmlEscape(_ text: String) -> String {
-    // Most text (numbers, dates, ids) needs nothing: one pass over the bytes finds out. Only
-    // ASCII that is printable and not markup passes; anything else takes the careful path.
-    if text.utf8.allSatisfy({
-        $0 >= 0x20 && $0 < 0x7F && $0 != 0x26 && $0 != 0x3C && $0 != 0x3E && $0 != 0x22 && $0 != 0x27
-    }) {
-        return text
-    }
-    var result = ""
-    result.reserveCapacity(text.utf8.count)
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "&": result += "&amp;"
-        case "<": result += "&lt;"
-        case ">": result += "&gt;"
-        case "\"": result += "&quot;"
-        case "'": result += "&#39;"
-        case "\t", "\n": result.unicodeScalars.append(scalar)
-        case "\r": result += "&#13;"
-        default:
-            let value = scalar.value
-            let forbidden = value < 0x20 || (0x7F...0x9F).contains(value) || value == 0xFFFE || value == 0xFFFF
-            result.unicodeScalars.append(forbidden ? "\u{FFFD}" : scalar)
+    var text = text
+    return text.withUTF8 { bytes -> String in
+        // Most text (numbers, dates, ids, labels) needs nothing: one pass over the bytes finds
+        // out. Only ASCII that is printable and not markup passes; anything else is rewritten
+        // byte by byte below (statements escape hundreds of strings each).
+        var plain = true
+        for byte in bytes where byte < 0x20 || byte >= 0x7F || htmlMarkup(byte) {
+            plain = false
+            break
         }
+        if plain { return String(decoding: bytes, as: UTF8.self) }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count + 16)
+        let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case 0x26: result.append(contentsOf: "&amp;".utf8)
+            case 0x3C: result.append(contentsOf: "&lt;".utf8)
+            case 0x3E: result.append(contentsOf: "&gt;".utf8)
+            case 0x22: result.append(contentsOf: "&quot;".utf8)
+            case 0x27: result.append(contentsOf: "&#39;".utf8)
+            case 0x09, 0x0A: result.append(byte)
+            case 0x0D: result.append(contentsOf: "&#13;".utf8)
+            case 0x00..<0x20, 0x7F: result.append(contentsOf: replacement)
+            case 0xC2 where index + 1 < bytes.count && (0x80...0x9F).contains(bytes[index + 1]):
+                // U+0080 to U+009F, control characters XML forbids.
+                result.append(contentsOf: replacement)
+                index += 1
+            case 0xEF
+            where index + 2 < bytes.count && bytes[index + 1] == 0xBF
+                && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF):
+                // U+FFFE and U+FFFF, noncharacters XML forbids.
+                result.append(contentsOf: replacement)
+                index += 2
+            default: result.append(byte)
+            }
+            index += 1
+        }
+        return String(decoding: result, as: UTF8.self)
     }
-    return result
+}
+
+@inline(__always)
+private func htmlMarkup(_ byte: UInt8) -> Bool {
+    byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0x22 || byte == 0x27
 }
 
 /// Groups digits in threes for people (12345 → 12,345).
