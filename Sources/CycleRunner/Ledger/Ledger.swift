@@ -358,23 +358,31 @@ public final class Ledger {
                 }
                 let appliedStatement = try db.makeStatement(
                     sql: "INSERT INTO applied_ids (kind, id, content_hash, run_id) VALUES (?, ?, ?, ?)")
-                var usage = UsageBlock.Builder()
                 let blockStatement = try db.makeStatement(
                     sql: "INSERT INTO applied_usage_blocks (run_id, block, entries, ids) VALUES (?, ?, ?, ?)")
+                // Blocks are packed on every core (a content hash and a copy per id, millions of
+                // them) and inserted in order, a pair at a time so only two are held at once.
+                let usage = commit.appliedUsage
+                let ranges = stride(from: 0, to: usage.indices.count, by: UsageBlock.entriesPerBlock).map {
+                    $0..<min($0 + UsageBlock.entriesPerBlock, usage.indices.count)
+                }
                 var blockNumber = 0
-                func flush() throws {
-                    guard usage.entries > 0 else { return }
-                    try blockStatement.execute(arguments: [runId, blockNumber, usage.entries, usage.data])
-                    blockNumber += 1
-                    usage.bytes.removeAll(keepingCapacity: true)
-                    usage.entries = 0
+                for pair in ranges.chunked(ProcessInfo.processInfo.activeProcessorCount) {
+                    let blocks = ResultSlots<UsageBlock.Builder>(count: pair.count)
+                    let pairRanges = Array(pair)
+                    DispatchQueue.concurrentPerform(iterations: pairRanges.count) { slot in
+                        var builder = UsageBlock.Builder()
+                        for position in pairRanges[slot] {
+                            let record = usage.records[Int(usage.indices[position])]
+                            builder.append(id: record.eventId, hash: usage.hasher.hash(record))
+                        }
+                        blocks.set(slot, builder)
+                    }
+                    for block in blocks.values {
+                        try blockStatement.execute(arguments: [runId, blockNumber, block.entries, block.data])
+                        blockNumber += 1
+                    }
                 }
-                for index in commit.appliedUsage.indices {
-                    let record = commit.appliedUsage.records[Int(index)]
-                    usage.append(id: record.eventId, hash: commit.appliedUsage.hasher.hash(record))
-                    if usage.bytes.count >= UsageBlock.targetBytes { try flush() }
-                }
-                try flush()
                 // Millions of rows are not needed for the rest of the commit or its files.
                 commit.appliedUsage = AppliedUsage(
                     records: UsageRows(), indices: [], hasher: commit.appliedUsage.hasher)
@@ -577,7 +585,8 @@ public struct AppliedUsage: Sendable {
 /// the id's length (2 bytes) and the id's UTF-8 bytes.
 enum UsageBlock {
     static let kind = "usage"
-    static let targetBytes = 4 << 20
+    /// About 4 MB of short ids a block.
+    static let entriesPerBlock = 200_000
 
     /// Gathers entries in a byte array with room for a whole block: appending to `Data` a byte
     /// at a time, and an array per id, made packing millions of ids a visible part of a close.
@@ -585,7 +594,7 @@ enum UsageBlock {
         var bytes: [UInt8] = []
         var entries = 0
 
-        init() { bytes.reserveCapacity(UsageBlock.targetBytes + (1 << 16) + 10) }
+        init() { bytes.reserveCapacity(UsageBlock.entriesPerBlock * 24) }
 
         mutating func append(id: String, hash: Int64) {
             withUnsafeBytes(of: UInt64(bitPattern: hash).littleEndian) { bytes.append(contentsOf: $0) }
