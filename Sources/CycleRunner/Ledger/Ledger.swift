@@ -435,15 +435,44 @@ struct OrgTexts: Sendable {
 extension Ledger {
     /// Encodes items on every core a few thousand at a time and hands each with its encoding to
     /// `insert`, in order. Encoding is the commit's main cost; in chunks, the texts of tens of
-    /// thousands of rows are never all held at once (they were a visible part of the peak memory).
+    /// thousands of rows are never all held at once (they were a visible part of the peak
+    /// memory), and the next chunk is encoded while this one is inserted.
     static func inEncodedChunks<Item: Sendable, Encoded: Sendable>(
         _ items: [Item], _ encode: @escaping @Sendable (Item) throws -> Encoded,
         insert: (Item, Encoded) throws -> Void
     ) throws {
-        for chunk in items.chunked(4096) {
-            let encoded = try parallelMap(Array(chunk), encode)
-            for (item, text) in zip(chunk, encoded) { try insert(item, text) }
+        let chunks = items.chunked(2048).map { Array($0) }
+        guard !chunks.isEmpty else { return }
+        @Sendable func encodeChunk(_ chunk: [Item]) -> Result<[Encoded], Error> {
+            Result { try parallelMap(chunk, encode) }
         }
+        var next = encodeChunk(chunks[0])
+        for index in chunks.indices {
+            let current = try next.get()
+            let pending = index + 1 < chunks.count ? Pending<Result<[Encoded], Error>>() : nil
+            if let pending {
+                let following = chunks[index + 1]
+                DispatchQueue.global().async { pending.fulfil(encodeChunk(following)) }
+            }
+            for (item, text) in zip(chunks[index], current) { try insert(item, text) }
+            if let pending { next = pending.wait() }
+        }
+    }
+}
+
+/// A value another thread will provide, waited for once.
+final class Pending<Value: Sendable>: @unchecked Sendable {
+    private let ready = DispatchSemaphore(value: 0)
+    private var value: Value?
+
+    func fulfil(_ value: Value) {
+        self.value = value
+        ready.signal()
+    }
+
+    func wait() -> Value {
+        ready.wait()
+        return value!
     }
 }
 
