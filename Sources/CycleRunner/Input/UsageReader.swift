@@ -63,34 +63,49 @@ enum UsageReader {
     ) throws(InputError) {
         let lookups = try makeLookups(files: files, catalog: catalog, orgs: orgs, input: &input)
         let firstIndex = input.files.count
-        let results = ParsedSlots(count: files.count)
-        // Largest files first, so the last file to finish is a small one.
-        let order = files.indices.sorted {
-            fileSize(folder + "/usage/" + files[$0]) > fileSize(folder + "/usage/" + files[$1])
-        }
-        DispatchQueue.concurrentPerform(iterations: files.count) { position in
-            let index = order[position]
-            results.set(
-                index,
-                Result { () throws(InputError) in
-                    try parse(
-                        folder: folder, name: files[index], fileIndex: Int32(firstIndex + index), lookups: lookups)
-                })
+        // Files are parsed on every core in reading order, and each is merged as soon as it and
+        // every file before it are parsed, while the later files are still being parsed.
+        let pending = files.indices.map { _ in Pending<Result<ParsedFile, InputError>>() }
+        let slots = DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount)
+        var usageBytes = 0
+        for name in files { usageBytes += fileSize(folder + "/usage/" + name) }
+        DispatchQueue.global().async {
+            for index in files.indices {
+                slots.wait()
+                DispatchQueue.global().async {
+                    pending[index].fulfil(
+                        Result { () throws(InputError) in
+                            try parse(
+                                folder: folder, name: files[index], fileIndex: Int32(firstIndex + index),
+                                lookups: lookups)
+                        })
+                    slots.signal()
+                }
+            }
         }
         var userTable = ByteTable()
-        var eventTable = ByteTable(capacity: results.recordCount)
+        // Room for a row per 64 bytes of input (the generated rows average 68), so the table
+        // rarely grows while it is large.
+        var eventTable = ByteTable(capacity: usageBytes / 64)
         var missingRaw: [Int: [(line: Int, rejected: Int)]] = [:]
+        var failure: InputError?
         for (index, name) in files.enumerated() {
+            // Every file's parse is waited for, even after a failure, so none outlives this call.
+            let result = pending[index].wait()
+            guard failure == nil else { continue }
             var parsed: ParsedFile
-            switch results.take(index) {
+            switch result {
             case .success(let file): parsed = file
-            case .failure(let error): throw error
+            case .failure(let error):
+                failure = error
+                continue
             }
             let fileIndex = input.addFile("usage/" + name)
             merge(
                 &parsed, fileIndex: fileIndex, lookups: lookups, userTable: &userTable, eventTable: &eventTable,
                 missingRaw: &missingRaw[index, default: []], input: &input)
         }
+        if let failure { throw failure }
         // Conflicts are found after the files are read: their raw text is read again, from the
         // few files that have any.
         for (index, wanted) in missingRaw where !wanted.isEmpty {
@@ -313,38 +328,5 @@ enum UsageReader {
         rejectUpTo(Int.max)
         chunk.removeLast(chunk.count - kept)
         input.usage.append(chunk: chunk)
-    }
-}
-
-/// The workers' results by file, taken out one at a time by the merge so that each file's
-/// records have one owner.
-final class ParsedSlots: @unchecked Sendable {
-    private var slots: [Result<UsageReader.ParsedFile, InputError>?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: Result<UsageReader.ParsedFile, InputError>) {
-        lock.lock()
-        defer { lock.unlock() }
-        slots[index] = value
-    }
-
-    func take(_ index: Int) -> Result<UsageReader.ParsedFile, InputError> {
-        lock.lock()
-        defer { lock.unlock() }
-        let value = slots[index]!
-        slots[index] = nil
-        return value
-    }
-
-    /// Records parsed across all files: room for the event-id table, so it never grows.
-    var recordCount: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.reduce(0) { total, slot in
-            if case .success(let file) = slot { return total + file.records.count }
-            return total
-        }
     }
 }

@@ -460,7 +460,8 @@ extension Ledger {
     }
 }
 
-/// A value another thread will provide, waited for once.
+/// A value another thread will provide, waited for and taken once: taking it leaves no second
+/// reference behind, so arrays in it can be changed in place without being copied.
 final class Pending<Value: Sendable>: @unchecked Sendable {
     private let ready = DispatchSemaphore(value: 0)
     private var value: Value?
@@ -472,6 +473,7 @@ final class Pending<Value: Sendable>: @unchecked Sendable {
 
     func wait() -> Value {
         ready.wait()
+        defer { value = nil }
         return value!
     }
 }
