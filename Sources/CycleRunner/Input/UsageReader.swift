@@ -91,10 +91,14 @@ enum UsageReader {
         var failure: InputError?
         for (index, name) in files.enumerated() {
             // Every file's parse is waited for, even after a failure, so none outlives this call.
-            let result = pending[index].wait()
-            guard failure == nil else { continue }
+            guard failure == nil else {
+                _ = pending[index].wait()
+                continue
+            }
+            // Taken straight into `parsed`: a second binding of the result would make the merge
+            // copy the file's records on its first write.
             var parsed: ParsedFile
-            switch result {
+            switch pending[index].wait() {
             case .success(let file): parsed = file
             case .failure(let error):
                 failure = error
