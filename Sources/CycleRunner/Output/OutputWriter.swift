@@ -151,7 +151,7 @@ public enum OutputWriter {
         }
     }
 
-    /// Renders every file of `set` into `<output>/.staging-<pid>/`, after removing what killed
+    /// Renders every file of `set` into `<output>/.staging-<pid>/` (see `stagedName`), after removing what killed
     /// runs left behind. Nothing under the real names changes, so a failure here (a full disk,
     /// a read-only folder) leaves the previous files as they were; the staging folder is
     /// removed on failure. `writeFile` is the seam tests use to simulate a failing disk;
@@ -194,7 +194,7 @@ public enum OutputWriter {
         @Sendable func move(_ relative: String) throws {
             try beforeEachFile()
             let target = staged.outputFolder + "/" + relative
-            if rename(staged.folder + "/" + relative, target) != 0 {
+            if rename(staged.folder + "/" + stagedName(relative), target) != 0 {
                 throw OutputError(path: target, reason: String(cString: strerror(errno)))
             }
         }
@@ -205,6 +205,30 @@ public enum OutputWriter {
         }
         removeTree(staged.folder)
         syncFolder(staged.outputFolder)
+    }
+
+    /// Staged files sit in a few dozen flat folders rather than in a copy of the output's tree:
+    /// one folder per org in staging meant ten thousand more folders to make, sync and remove
+    /// per close, and a few dozen keep the writers on different cores out of each other's
+    /// folder locks.
+    static let stagingBuckets = 64
+
+    /// Where a file is staged, relative to the staging folder: its bucket, then its path with
+    /// `%` written `%25` and `/` written `%2F`, which no two paths share.
+    static func stagedName(_ relative: String) -> String {
+        var hasher = StableHasher()
+        hasher.add(relative)
+        let bucket = Int(UInt64(bitPattern: hasher.value) % UInt64(stagingBuckets))
+        var flat = ""
+        flat.reserveCapacity(relative.utf8.count + 8)
+        for character in relative.unicodeScalars {
+            switch character {
+            case "%": flat += "%25"
+            case "/": flat += "%2F"
+            default: flat.unicodeScalars.append(character)
+            }
+        }
+        return String(bucket) + "/" + flat
     }
 
     /// Renders each file into `staging` under its path relative to the output folder; returns
@@ -219,7 +243,7 @@ public enum OutputWriter {
         // Every file goes through here, so a test can stop the rendering between any two files.
         @Sendable func write(_ relative: String, _ bytes: [UInt8]) throws {
             try beforeEachFile()
-            try writeFile(staging + "/" + relative, bytes)
+            try writeFile(staging + "/" + stagedName(relative), bytes)
             manifest.add(RenderedFile(path: relative, size: bytes.count, contentHash: contentHash(bytes)))
             let count = written.increment()
             onFile?(count, total)
@@ -231,10 +255,8 @@ public enum OutputWriter {
         // start, so they never race to create one and nothing is followed out of the output.
         var folders = [closeFolder, "invoices"]
         folders += Set(set.periods.map { "statements/" + $0.orgId.rawValue }).sorted(by: utf8Less)
-        for folder in folders {
-            try checkFolderInside(outputFolder, folder)
-            try makeFolderInside(staging, folder)
-        }
+        for folder in folders { try checkFolderInside(outputFolder, folder) }
+        for bucket in 0..<stagingBuckets { try makeFolderInside(staging, String(bucket)) }
 
         var summary = CSVWriter.line(PeriodRecord.csvHeader)
         for period in set.periods { summary += CSVWriter.line(period.csvFields) }
