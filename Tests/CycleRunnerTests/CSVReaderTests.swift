@@ -237,3 +237,37 @@ extension String {
         }
     }
 }
+
+/// The word-at-a-time search for separators finds the first one exactly, wherever it sits and
+/// whatever bytes precede or follow it (bytes just below a match are what a borrow would spoil).
+@Suite struct CSVWordSearch {
+    static func firstSpecial(_ bytes: [UInt8]) -> Int? {
+        bytes.firstIndex { $0 == 0x2C || $0 == 0x0A || $0 == 0x0D || $0 == 0x22 }
+    }
+
+    static func wordFirstSpecial(_ bytes: [UInt8]) -> Int? {
+        var word: UInt64 = 0
+        for (index, byte) in bytes.enumerated() { word |= UInt64(byte) << (8 * UInt64(index)) }
+        let found = CSVReader.specialBytes(in: word)
+        return found == 0 ? nil : found.trailingZeroBitCount >> 3
+    }
+
+    @Test(arguments: [UInt8(0x2C), 0x0A, 0x0D, 0x22])
+    func everyPositionOfEverySeparator(special: UInt8) {
+        for position in 0..<8 {
+            for filler: UInt8 in [0x00, 0x01, 0x2B, 0x2D, 0x0B, 0x21, 0x23, 0x7F, 0x80, 0xFF] {
+                var bytes = [UInt8](repeating: filler, count: 8)
+                bytes[position] = special
+                #expect(Self.wordFirstSpecial(bytes) == Self.firstSpecial(bytes))
+            }
+        }
+    }
+
+    @Test func anyWord() async {
+        let byte = Gen.element(of: [UInt8(0x2C), 0x0A, 0x0D, 0x22, 0x00, 0x01, 0x2B, 0x2D, 0x61, 0x80, 0xFF])
+        await propertyCheck(input: byte.array(of: 8)) { bytes in
+            let bytes = bytes.compactMap { $0 }
+            #expect(Self.wordFirstSpecial(bytes) == Self.firstSpecial(bytes))
+        }
+    }
+}

@@ -171,6 +171,18 @@ public final class CSVReader {
     /// Bytes that end an unquoted run: comma, LF, CR and the quote (an error inside a field).
     private static let special: [Bool] = (0..<256).map { $0 == 0x2C || $0 == 0x0A || $0 == 0x0D || $0 == 0x22 }
 
+    /// The high bit of each byte of `word` that may be one of the `special` bytes. The lowest
+    /// marked byte is exact (the zero-byte test can only mark bytes wrongly above a true match,
+    /// through its borrow), which is the only one the scanner uses.
+    @inline(__always)
+    static func specialBytes(in word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+        return zeroBytes(word ^ (ones &* 0x2C)) | zeroBytes(word ^ (ones &* 0x0A)) | zeroBytes(word ^ (ones &* 0x0D))
+            | zeroBytes(word ^ (ones &* 0x22))
+    }
+
     /// Scans one record of `bytes[start..<end]` into `bounds` and `scratch`. Pure: it touches
     /// no stored property, so the hot loop runs on locals without exclusivity checks.
     private static func scanRecord(
@@ -244,6 +256,19 @@ public final class CSVReader {
                     }
                 } else {
                     let fieldStart = index
+                    // Eight bytes at a time up to the first separator, line end or quote; the
+                    // byte loop below then decides what that byte means (and takes the tail).
+                    while index + 8 <= end {
+                        let word = UInt64(
+                            littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                        let found = CSVReader.specialBytes(in: word)
+                        if found == 0 {
+                            index += 8
+                            continue
+                        }
+                        index += found.trailingZeroBitCount >> 3
+                        break
+                    }
                     while index < end {
                         let byte = base[index]
                         if special[Int(byte)] {
