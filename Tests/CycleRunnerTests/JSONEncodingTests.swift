@@ -125,6 +125,46 @@ struct JSONEncodingTests {
         #expect(compared > 30)
     }
 
+    struct Integers: Codable {
+        var int8: Int8
+        var int16: Int16
+        var uint8: UInt8
+        var uint16: UInt16
+        var uint32: UInt32
+        var uint64: UInt64
+        var uint: UInt
+        var list: [UInt16]
+    }
+
+    /// A value that asks for no container at all.
+    struct Nothing: Encodable {
+        func encode(to encoder: Encoder) throws {}
+    }
+
+    @Test(arguments: [false, true])
+    func matchesFoundationOnOtherIntegersAndEmptyValues(pretty: Bool) throws {
+        let integers = Integers(
+            int8: -128, int16: 32767, uint8: 255, uint16: 0, uint32: 4_000_000_000, uint64: UInt64.max, uint: 7,
+            list: [1, 65535])
+        let encoder = SortedJSONEncoder(prettyPrinted: pretty)
+        #expect(try encoder.encode(integers) == Array(try Self.foundation(pretty, true).encode(integers)))
+        let nested = ["a": [Nothing()], "b": []]
+        #expect(try encoder.encode(nested) == Array(try Self.foundation(pretty, true).encode(nested)))
+    }
+
+    /// Two dictionaries whose keys are different spellings of the same text (one code point, or
+    /// a letter and a combining accent) sort differently by bytes; the order remembered for
+    /// one must not be reused for the other.
+    @Test func keysThatAreEquivalentTextButDifferentBytesAreNotConfused() throws {
+        let composed: [String: Int64] = ["\u{E9}x": 1, "fx": 2]
+        let decomposed: [String: Int64] = ["e\u{301}x": 1, "fx": 2]
+        for _ in 0..<20 {
+            for value in [composed, decomposed] {
+                #expect(try SortedJSONEncoder().encode(value) == Array(try Self.foundation(false, true).encode(value)))
+            }
+        }
+    }
+
     @Test func refusesFloatingPoint() {
         #expect(throws: JSONEncodingUnsupported.self) { try SortedJSONEncoder().encode([1.5]) }
     }

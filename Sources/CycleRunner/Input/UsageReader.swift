@@ -147,7 +147,9 @@ enum UsageReader {
             hasher.add(profile.id.rawValue)
             orgHashers.append(hasher)
         }
-        let actionNames = catalog.actionIndex.sorted { $0.value < $1.value }.map(\.key)
+        // Actions are matched by their bytes, as ids are everywhere else; the position in
+        // `catalog.actions` is the action index.
+        let actionNames = catalog.actions.map(\.id.rawValue)
         // Usage records keep file and action indices in 16 bits.
         if actionNames.count > Int(Int16.max) {
             throw InputError(file: "plans.yaml", "more than \(Int16.max) actions")

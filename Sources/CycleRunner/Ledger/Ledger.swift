@@ -358,31 +358,7 @@ public final class Ledger {
                 }
                 let appliedStatement = try db.makeStatement(
                     sql: "INSERT INTO applied_ids (kind, id, content_hash, run_id) VALUES (?, ?, ?, ?)")
-                let blockStatement = try db.makeStatement(
-                    sql: "INSERT INTO applied_usage_blocks (run_id, block, entries, ids) VALUES (?, ?, ?, ?)")
-                // Blocks are packed on every core (a content hash and a copy per id, millions of
-                // them) and inserted in order, a pair at a time so only two are held at once.
-                let usage = commit.appliedUsage
-                let ranges = stride(from: 0, to: usage.indices.count, by: UsageBlock.entriesPerBlock).map {
-                    $0..<min($0 + UsageBlock.entriesPerBlock, usage.indices.count)
-                }
-                var blockNumber = 0
-                for pair in ranges.chunked(ProcessInfo.processInfo.activeProcessorCount) {
-                    let blocks = ResultSlots<UsageBlock.Builder>(count: pair.count)
-                    let pairRanges = Array(pair)
-                    DispatchQueue.concurrentPerform(iterations: pairRanges.count) { slot in
-                        var builder = UsageBlock.Builder()
-                        for position in pairRanges[slot] {
-                            let record = usage.records[Int(usage.indices[position])]
-                            builder.append(id: record.eventId, hash: usage.hasher.hash(record))
-                        }
-                        blocks.set(slot, builder)
-                    }
-                    for block in blocks.values {
-                        try blockStatement.execute(arguments: [runId, blockNumber, block.entries, block.data])
-                        blockNumber += 1
-                    }
-                }
+                try Ledger.insertUsageBlocks(commit.appliedUsage, runId: runId, db: db)
                 // Millions of rows are not needed for the rest of the commit or its files.
                 commit.appliedUsage = AppliedUsage(
                     records: UsageRows(), indices: [], hasher: commit.appliedUsage.hasher)
@@ -433,6 +409,45 @@ struct OrgTexts: Sendable {
 }
 
 extension Ledger {
+    /// Stores the applied usage ids as packed blocks. A block ends once it holds 4 MB, as it
+    /// always has (so the same rows give the same blocks and totals hash, and no block nears
+    /// SQLite's limit however long the ids); the ends are found in one quick pass, and the
+    /// blocks are then packed on every core (a content hash and a copy per id, millions of
+    /// them) and inserted in order, a few at a time so only those are held at once.
+    static func insertUsageBlocks(_ usage: AppliedUsage, runId: Int64, db: Database) throws {
+        let statement = try db.makeStatement(
+            sql: "INSERT INTO applied_usage_blocks (run_id, block, entries, ids) VALUES (?, ?, ?, ?)")
+        var ranges: [Range<Int>] = []
+        var blockStart = 0
+        var blockBytes = 0
+        for position in usage.indices.indices {
+            blockBytes += 10 + min(usage.records[Int(usage.indices[position])].eventId.utf8.count, Int(UInt16.max))
+            if blockBytes >= UsageBlock.targetBytes {
+                ranges.append(blockStart..<(position + 1))
+                blockStart = position + 1
+                blockBytes = 0
+            }
+        }
+        if blockStart < usage.indices.count { ranges.append(blockStart..<usage.indices.count) }
+        var blockNumber = 0
+        for group in ranges.chunked(ProcessInfo.processInfo.activeProcessorCount) {
+            let groupRanges = Array(group)
+            let blocks = ResultSlots<UsageBlock.Builder>(count: groupRanges.count)
+            DispatchQueue.concurrentPerform(iterations: groupRanges.count) { slot in
+                var builder = UsageBlock.Builder()
+                for position in groupRanges[slot] {
+                    let record = usage.records[Int(usage.indices[position])]
+                    builder.append(id: record.eventId, hash: usage.hasher.hash(record))
+                }
+                blocks.set(slot, builder)
+            }
+            for block in blocks.values {
+                try statement.execute(arguments: [runId, blockNumber, block.entries, block.data])
+                blockNumber += 1
+            }
+        }
+    }
+
     /// Encodes items on every core a few thousand at a time and hands each with its encoding to
     /// `insert`, in order. Encoding is the commit's main cost; in chunks, the texts of tens of
     /// thousands of rows are never all held at once (they were a visible part of the peak
@@ -466,8 +481,9 @@ final class Pending<Value: Sendable>: @unchecked Sendable {
     private let ready = DispatchSemaphore(value: 0)
     private var value: Value?
 
-    func fulfil(_ value: Value) {
-        self.value = value
+    func fulfil(_ value: consuming Value) {
+        // Consumed, so the caller's copy is gone before the waiting thread can take the value.
+        self.value = consume value
         ready.signal()
     }
 
@@ -616,8 +632,7 @@ public struct AppliedUsage: Sendable {
 /// the id's length (2 bytes) and the id's UTF-8 bytes.
 enum UsageBlock {
     static let kind = "usage"
-    /// About 4 MB of short ids a block.
-    static let entriesPerBlock = 200_000
+    static let targetBytes = 4 << 20
 
     /// Gathers entries in a byte array with room for a whole block: appending to `Data` a byte
     /// at a time, and an array per id, made packing millions of ids a visible part of a close.
@@ -625,7 +640,7 @@ enum UsageBlock {
         var bytes: [UInt8] = []
         var entries = 0
 
-        init() { bytes.reserveCapacity(UsageBlock.entriesPerBlock * 24) }
+        init() { bytes.reserveCapacity(UsageBlock.targetBytes + (1 << 16) + 10) }
 
         mutating func append(id: String, hash: Int64) {
             withUnsafeBytes(of: UInt64(bitPattern: hash).littleEndian) { bytes.append(contentsOf: $0) }

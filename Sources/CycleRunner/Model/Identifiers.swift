@@ -35,6 +35,19 @@ extension StringIdentifier {
 
 /// Byte order of UTF-8, the order the specification uses for ids and paths.
 @inline(__always)
+/// Whether two texts have the same UTF-8 bytes (Swift's `==` also equates canonically
+/// equivalent spellings).
+public func utf8Equal(_ lhs: String, _ rhs: String) -> Bool {
+    var lhs = lhs
+    var rhs = rhs
+    return lhs.withUTF8 { left in
+        rhs.withUTF8 { right in
+            left.count == right.count
+                && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+        }
+    }
+}
+
 public func utf8Less(_ lhs: String, _ rhs: String) -> Bool {
     // memcmp over the contiguous bytes: the generic `lexicographicallyPrecedes` on UTF8View was a
     // visible cost of sorting tens of thousands of keys, paths and document numbers.

@@ -98,7 +98,7 @@ final class JSONByteWriter: Encoder {
         elementCount = 0
         try value.encode(to: self)
         switch frame {
-        case .empty: bytes.append(contentsOf: [0x7B, 0x7D])
+        case .empty: finishObject()
         case .keyed: finishObject()
         case .unkeyed: finishArray()
         case .single: break
@@ -154,7 +154,11 @@ final class JSONByteWriter: Encoder {
 
     func writeInteger(_ number: Int64) {
         if number < 0 { bytes.append(0x2D) }
-        var magnitude = number.magnitude
+        writeUnsigned(number.magnitude)
+    }
+
+    func writeUnsigned(_ number: UInt64) {
+        var magnitude = number
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var count = 0
             repeat {
@@ -237,7 +241,8 @@ final class JSONByteWriter: Encoder {
         let count = members.count - memberBase
         if let keyType, let known = JSONByteWriter.knownOrders.value(for: keyType), known.keys.count == count {
             var matches = true
-            for index in 0..<count where known.keys[index] != members[memberBase + index].key {
+            // Bytes, not String equality: two spellings of one text are different keys here.
+            for index in 0..<count where !utf8Equal(known.keys[index], members[memberBase + index].key) {
                 matches = false
                 break
             }
@@ -403,6 +408,21 @@ struct JSONSingleValueContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: Int) throws { writer.writeInteger(Int64(value)) }
     mutating func encode(_ value: Int32) throws { writer.writeInteger(Int64(value)) }
     mutating func encode(_ value: Bool) throws { writer.writeBool(value) }
+    // The other integer types encode themselves through a single value container; without these,
+    // the generic path below would send them back to their own `encode(to:)` for ever.
+    mutating func encode(_ value: Int8) throws { writer.writeInteger(Int64(value)) }
+    mutating func encode(_ value: Int16) throws { writer.writeInteger(Int64(value)) }
+    mutating func encode(_ value: UInt8) throws { writer.writeInteger(Int64(value)) }
+    mutating func encode(_ value: UInt16) throws { writer.writeInteger(Int64(value)) }
+    mutating func encode(_ value: UInt32) throws { writer.writeInteger(Int64(value)) }
+    mutating func encode(_ value: UInt64) throws { writer.writeUnsigned(value) }
+    mutating func encode(_ value: UInt) throws { writer.writeUnsigned(UInt64(value)) }
+    mutating func encode(_ value: Double) throws {
+        throw JSONEncodingUnsupported(description: "floating point values are not encoded")
+    }
+    mutating func encode(_ value: Float) throws {
+        throw JSONEncodingUnsupported(description: "floating point values are not encoded")
+    }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         // The single value's own encoding replaces this container's frame.
