@@ -310,6 +310,31 @@ func readOrgsError(_ orgs: String) -> InputError? {
     #expect(error.column == "credits")
 }
 
+/// Files are parsed several at a time: with more files than cores, the first bad file in
+/// reading order is the one reported, whichever worker met it, and the reading ends cleanly.
+@Test func theFirstBadFileInReadingOrderIsReportedAmongMany() throws {
+    var usage: [String: [UInt8]] = [:]
+    for month in 1...9 {
+        let rows = (1...50).map { "m\(month)-\($0),x1,2026-01-0\(month)T00:00:00Z,u\($0 % 3),script,1\n" }
+        usage[String(format: "2026-%02d.csv", month)] = Array((usageHeader + rows.joined()).utf8)
+    }
+    usage["2026-04.csv"] = Array("event_id,org_id,occurred_at,user_id,action\n".utf8)
+    usage["2026-07.csv"] = Array("event_id,org_id\n".utf8)
+    let fixture = InputFixture(usage: usage)
+    defer { fixture.remove() }
+    let error = try #require(inputError { () throws(InputError) in _ = try fixture.read() })
+    #expect(error.file == "usage/2026-04.csv")
+    #expect(error.column == "credits")
+    usage["2026-04.csv"] = nil
+    usage["2026-07.csv"] = nil
+    let good = InputFixture(usage: usage)
+    defer { good.remove() }
+    let input = try good.read()
+    #expect(input.usage.count == 7 * 50)
+    #expect(input.usage.map(\.eventId).prefix(2) == ["m1-1", "m1-2"])
+    #expect(input.users == ["u1", "u2", "u0"])
+}
+
 @Test func aDuplicateOrgIdNamesTheSecondLine() throws {
     let error = try #require(readOrgsError(orgsHeader + orgX1 + orgX1))
     #expect(error.file == "orgs.csv")
