@@ -66,21 +66,22 @@ enum UsageReader {
         // Files are parsed on every core in reading order, and each is merged as soon as it and
         // every file before it are parsed, while the later files are still being parsed.
         let pending = files.indices.map { _ in Pending<Result<ParsedFile, InputError>>() }
-        let slots = DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount)
         var usageBytes = 0
         for name in files { usageBytes += fileSize(folder + "/usage/" + name) }
-        DispatchQueue.global().async {
-            for index in files.indices {
-                slots.wait()
-                DispatchQueue.global().async {
-                    pending[index].fulfil(
-                        Result { () throws(InputError) in
-                            try parse(
-                                folder: folder, name: files[index], fileIndex: Int32(firstIndex + index),
-                                lookups: lookups)
-                        })
-                    slots.signal()
-                }
+        // Workers take the next unparsed file, in order, one per core. The merging thread
+        // takes a file itself when no worker has started it yet, so the reading never waits
+        // for a worker thread that Dispatch has not started (its pool is shared with Swift's
+        // concurrency and may be busy): it only ever waits for a parse that is running.
+        @Sendable func parseFile(_ index: Int) -> Result<ParsedFile, InputError> {
+            Result { () throws(InputError) in
+                try parse(
+                    folder: folder, name: files[index], fileIndex: Int32(firstIndex + index), lookups: lookups)
+            }
+        }
+        let claims = FileClaims()
+        for _ in 0..<min(ProcessInfo.processInfo.activeProcessorCount, files.count) {
+            DispatchQueue.global().async {
+                while let index = claims.next(below: files.count) { pending[index].fulfil(parseFile(index)) }
             }
         }
         var userTable = ByteTable()
@@ -90,6 +91,7 @@ enum UsageReader {
         var missingRaw: [Int: [(line: Int, rejected: Int)]] = [:]
         var failure: InputError?
         for (index, name) in files.enumerated() {
+            if claims.claim(index) { pending[index].fulfil(parseFile(index)) }
             // Every file's parse is waited for, even after a failure, so none outlives this call.
             guard failure == nil else {
                 _ = pending[index].wait()
@@ -334,5 +336,30 @@ enum UsageReader {
         rejectUpTo(Int.max)
         chunk.removeLast(chunk.count - kept)
         input.usage.append(chunk: chunk)
+    }
+}
+
+/// Which usage files have been taken for parsing: in order, by workers or by the merge.
+final class FileClaims: @unchecked Sendable {
+    private let lock = NSLock()
+    private var taken = 0
+
+    /// The next file nobody has taken, now taken by the caller.
+    func next(below count: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard taken < count else { return nil }
+        taken += 1
+        return taken - 1
+    }
+
+    /// Takes file `index` if it is the next one nobody has taken (files are taken in order, so
+    /// an earlier one is always taken already).
+    func claim(_ index: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard taken == index else { return false }
+        taken += 1
+        return true
     }
 }
