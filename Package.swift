@@ -33,12 +33,10 @@ let package = Package(
         ),
         // SHA-256 block compression in C: the x86 SHA instructions are not reachable from Swift.
         .target(name: "CSHA256", path: "Sources/CSHA256", cSettings: strictCSettings),
-        .target(name: "CSystem", path: "Sources/CSystem", cSettings: strictCSettings),
         .target(
             name: "CycleRunnerCore",
             dependencies: [
                 "CSHA256",
-                "CSystem",
                 "Invoicing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),

@@ -189,7 +189,6 @@ public enum ClosePipeline {
         } catch {
             throw .input(error)
         }
-        releaseFreedMemory()
         try phase("parsed", options)
 
         var work: CloseWork
@@ -205,7 +204,6 @@ public enum ClosePipeline {
         } catch {
             throw .input(InputError(file: "plans.yaml", error.description))
         }
-        releaseFreedMemory()
         try phase("engine", options)
 
         if options.strict, !work.input.rejected.isEmpty {

@@ -147,15 +147,7 @@ public struct Engine {
             state.current = 0
         }
         // 3. Cap, trimming the oldest lots so the freshest credits survive.
-        var expiredCap: Int64 = 0
-        var excess = state.bankTotal - newTerms.bankCap
-        while excess > 0, !state.bank.isEmpty {
-            let take = min(excess, state.bank[0].amount)
-            state.bank[0].amount -= take
-            excess -= take
-            expiredCap += take
-            if state.bank[0].amount == 0 { state.bank.removeFirst() }
-        }
+        let expiredCap = state.takeFromBank(state.bankTotal - newTerms.bankCap)
         // 4. The fresh bucket, settling a deficit under the policy of the plan that made it.
         var fresh = newTerms.monthlyCredits
         var settled: Int64 = 0
@@ -301,14 +293,8 @@ public struct Engine {
         let fromCurrent = min(owed, state.current)
         state.current -= fromCurrent
         owed -= fromCurrent
-        var fromBank: Int64 = 0
-        while owed > 0, !state.bank.isEmpty {
-            let take = min(owed, state.bank[0].amount)
-            state.bank[0].amount -= take
-            owed -= take
-            fromBank += take
-            if state.bank[0].amount == 0 { state.bank.removeFirst() }
-        }
+        let fromBank = state.takeFromBank(owed)
+        owed -= fromBank
         var fromTopUp: Int64 = 0
         while owed > 0, !state.topUps.isEmpty {
             let take = min(owed, state.topUps[0].amount)

@@ -51,7 +51,8 @@ public struct OrgEvent: Sendable {
         if lhs.kind != rhs.kind { return lhs.kind < rhs.kind }
         if lhs.originalInstant != rhs.originalInstant { return lhs.originalInstant < rhs.originalInstant }
         // Bytes, not Swift's String equality, which merges canonically equivalent ids.
-        if !lhs.id.utf8.elementsEqual(rhs.id.utf8) { return utf8Less(lhs.id, rhs.id) }
+        let idOrder = compareUTF8(lhs.id, rhs.id)
+        if idOrder != 0 { return idOrder < 0 }
         return lhs.sequence < rhs.sequence
     }
 }

@@ -140,6 +140,19 @@ public struct OrgState: Codable, Sendable, Hashable {
     }
 
     public var bankTotal: Int64 { bank.reduce(0) { $0 + $1.amount } }
+
+    /// Takes up to `amount` credits from the bank, oldest lot first, and returns how many it
+    /// took: a debit spends the oldest credits, and the cap expires them first.
+    mutating func takeFromBank(_ amount: Int64) -> Int64 {
+        var taken: Int64 = 0
+        while taken < amount, !bank.isEmpty {
+            let take = min(amount - taken, bank[0].amount)
+            bank[0].amount -= take
+            taken += take
+            if bank[0].amount == 0 { bank.removeFirst() }
+        }
+        return taken
+    }
     public var topUpTotal: Int64 { topUps.reduce(0) { $0 + $1.amount } }
 
     /// Rk: the k-th month after the start, on the start's day clamped to the month.

@@ -362,7 +362,6 @@ public final class Ledger {
                 // Millions of rows are not needed for the rest of the commit or its files.
                 commit.appliedUsage = AppliedUsage(
                     records: UsageRows(), indices: [], hasher: commit.appliedUsage.hasher)
-                releaseFreedMemory()
                 for entry in commit.applied {
                     try appliedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, runId])
                 }
@@ -475,25 +474,6 @@ extension Ledger {
     }
 }
 
-/// A value another thread will provide, waited for and taken once: taking it leaves no second
-/// reference behind, so arrays in it can be changed in place without being copied.
-final class Pending<Value: Sendable>: @unchecked Sendable {
-    private let ready = DispatchSemaphore(value: 0)
-    private var value: Value?
-
-    func fulfil(_ value: consuming Value) {
-        // Consumed, so the caller's copy is gone before the waiting thread can take the value.
-        self.value = consume value
-        ready.signal()
-    }
-
-    func wait() -> Value {
-        ready.wait()
-        defer { value = nil }
-        return value!
-    }
-}
-
 /// What a run read and did, stored with the run so its report re-renders identically.
 public struct RunReport: Codable, Sendable, Hashable {
     public var files: [String]
@@ -569,16 +549,6 @@ public struct StableHasher: Sendable {
         byte(0x1F)
     }
 
-    /// Raw bytes, with no separator: for hashing whole files.
-    public mutating func add(bytes: [UInt8]) {
-        var local = state
-        for value in bytes {
-            local ^= UInt64(value)
-            local &*= 0x0000_0100_0000_01b3
-        }
-        state = local
-    }
-
     public var value: Int64 { Int64(bitPattern: state) }
 }
 
@@ -588,7 +558,7 @@ public struct UTF8Key: Hashable, Sendable {
     public let text: String
     public init(_ text: String) { self.text = text }
 
-    public static func == (lhs: UTF8Key, rhs: UTF8Key) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+    public static func == (lhs: UTF8Key, rhs: UTF8Key) -> Bool { utf8Equal(lhs.text, rhs.text) }
 
     public func hash(into hasher: inout Hasher) {
         var copy = text

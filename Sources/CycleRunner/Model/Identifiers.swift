@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Invoicing
 
 /// Small id types, so an org id can never be passed where a plan id is expected once parsed.
 /// They are coding keys too: a dictionary keyed by them encodes as a JSON object (with sorted
@@ -35,31 +31,13 @@ extension StringIdentifier {
 
 /// Byte order of UTF-8, the order the specification uses for ids and paths.
 @inline(__always)
+public func utf8Less(_ lhs: String, _ rhs: String) -> Bool { compareUTF8(lhs, rhs) < 0 }
+
 /// Whether two texts have the same UTF-8 bytes (Swift's `==` also equates canonically
 /// equivalent spellings).
+@inline(__always)
 public func utf8Equal(_ lhs: String, _ rhs: String) -> Bool {
-    var lhs = lhs
-    var rhs = rhs
-    return lhs.withUTF8 { left in
-        rhs.withUTF8 { right in
-            left.count == right.count
-                && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
-        }
-    }
-}
-
-public func utf8Less(_ lhs: String, _ rhs: String) -> Bool {
-    // memcmp over the contiguous bytes: the generic `lexicographicallyPrecedes` on UTF8View was a
-    // visible cost of sorting tens of thousands of keys, paths and document numbers.
-    var lhs = lhs
-    var rhs = rhs
-    return lhs.withUTF8 { left in
-        rhs.withUTF8 { right in
-            let shared = min(left.count, right.count)
-            let order = shared == 0 ? 0 : memcmp(left.baseAddress!, right.baseAddress!, shared)
-            return order != 0 ? order < 0 : left.count < right.count
-        }
-    }
+    lhs.utf8.count == rhs.utf8.count && compareUTF8(lhs, rhs) == 0
 }
 
 public struct OrgID: StringIdentifier {

@@ -1,4 +1,3 @@
-import CSystem
 import Dispatch
 import Foundation
 
@@ -72,10 +71,21 @@ final class FirstError: @unchecked Sendable {
     }
 }
 
-/// Hands memory freed by a finished phase back to the system. glibc keeps freed blocks in its
-/// arenas (one per thread that allocated), so the per-org arrays of a phase that ran on every
-/// core would otherwise stay resident until the process exits; at 20 million rows that is the
-/// difference between the close's peak staying under its budget or not.
-func releaseFreedMemory() {
-    _ = csystem_release_freed_memory()
+/// A value another thread will provide, waited for and taken once: taking it leaves no second
+/// reference behind, so arrays in it can be changed in place without being copied.
+final class Pending<Value: Sendable>: @unchecked Sendable {
+    private let ready = DispatchSemaphore(value: 0)
+    private var value: Value?
+
+    func fulfil(_ value: consuming Value) {
+        // Consumed, so the caller's copy is gone before the waiting thread can take the value.
+        self.value = consume value
+        ready.signal()
+    }
+
+    func wait() -> Value {
+        ready.wait()
+        defer { value = nil }
+        return value!
+    }
 }
