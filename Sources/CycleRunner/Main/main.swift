@@ -235,7 +235,8 @@ struct Generate: ParsableCommand {
 final class PhaseClock: @unchecked Sendable {
     private let lock = NSLock()
     private var last = ContinuousClock.now
-    private var phases: [(String, Duration)] = []
+    private var lastCPU = PhaseClock.cpuMilliseconds()
+    private var phases: [(String, Duration, cpuMilliseconds: Int)] = []
     private var files = 0
 
     func mark(_ phase: String) {
@@ -246,18 +247,33 @@ final class PhaseClock: @unchecked Sendable {
         if phase == "file" { files += 1 }
         if phase == "file" || phase == "publish" { return }
         let now = ContinuousClock.now
-        phases.append((phase, now - last))
+        let cpu = PhaseClock.cpuMilliseconds()
+        phases.append((phase, now - last, cpu - lastCPU))
         last = now
+        lastCPU = cpu
+    }
+
+    /// User and system time of the whole process so far: whether a phase kept both cores busy.
+    static func cpuMilliseconds() -> Int {
+        var usage = rusage()
+        #if canImport(Glibc)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+            getrusage(RUSAGE_SELF, &usage)
+        #endif
+        let user = Int(usage.ru_utime.tv_sec) * 1000 + Int(usage.ru_utime.tv_usec) / 1000
+        let system = Int(usage.ru_stime.tv_sec) * 1000 + Int(usage.ru_stime.tv_usec) / 1000
+        return user + system
     }
 
     func report() {
         mark("end")
         lock.lock()
         defer { lock.unlock() }
-        for (phase, duration) in phases {
+        for (phase, duration, cpu) in phases {
             let milliseconds =
                 duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-            FileHandle.standardError.write(Data("phase \(phase): \(milliseconds) ms\n".utf8))
+            FileHandle.standardError.write(Data("phase \(phase): \(milliseconds) ms (cpu \(cpu) ms)\n".utf8))
         }
         FileHandle.standardError.write(Data("files written: \(files)\n".utf8))
     }

@@ -5,18 +5,27 @@ import Invoicing
 /// byte) become U+FFFD, so every page we write still parses as XML.
 public func htmlEscape(_ text: String) -> String {
     var text = text
-    return text.withUTF8 { bytes -> String in
+    let plain = text.withUTF8 { bytes in
         // Most text (numbers, dates, ids, labels) needs nothing: one pass over the bytes finds
-        // out. Only ASCII that is printable and not markup passes; anything else is rewritten
-        // byte by byte below (statements escape hundreds of strings each).
-        var plain = true
-        for byte in bytes where byte < 0x20 || byte >= 0x7F || htmlMarkup(byte) {
-            plain = false
-            break
+        // out, and the string is returned as it is.
+        !bytes.contains { $0 < 0x20 || $0 >= 0x7F || htmlMarkup($0) }
+    }
+    if plain { return text }
+    var result: [UInt8] = []
+    appendHTMLEscaped(text, to: &result)
+    return String(decoding: result, as: UTF8.self)
+}
+
+/// Appends `text` escaped as `htmlEscape` escapes it. Only ASCII that is printable and not
+/// markup passes as it is; anything else is rewritten byte by byte.
+func appendHTMLEscaped(_ text: String, to result: inout [UInt8]) {
+    var text = text
+    text.withUTF8 { bytes in
+        if !bytes.contains(where: { $0 < 0x20 || $0 >= 0x7F || htmlMarkup($0) }) {
+            result.append(contentsOf: bytes)
+            return
         }
-        if plain { return String(decoding: bytes, as: UTF8.self) }
-        var result: [UInt8] = []
-        result.reserveCapacity(bytes.count + 16)
+        result.reserveCapacity(result.count + bytes.count + 16)
         let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
         var index = 0
         while index < bytes.count {
@@ -44,7 +53,6 @@ public func htmlEscape(_ text: String) -> String {
             }
             index += 1
         }
-        return String(decoding: result, as: UTF8.self)
     }
 }
 
@@ -55,8 +63,14 @@ private func htmlMarkup(_ byte: UInt8) -> Bool {
 
 /// Groups digits in threes for people (12345 → 12,345).
 public func grouped(_ value: Int64) -> String {
-    // Written from the last digit backwards into a small buffer: statements call this hundreds
-    // of times each, and the Character-by-Character version was a visible part of rendering.
+    var bytes: [UInt8] = []
+    appendGrouped(value, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Appends `grouped(value)`. Written from the last digit backwards into a small buffer:
+/// statements call this hundreds of times each.
+func appendGrouped(_ value: Int64, to bytes: inout [UInt8]) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
         var magnitude = value.magnitude
         var position = 32
@@ -75,7 +89,7 @@ public func grouped(_ value: Int64) -> String {
             position -= 1
             buffer[position] = 0x2D
         }
-        return String(decoding: UnsafeBufferPointer(rebasing: buffer[position..<32]), as: UTF8.self)
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position..<32]))
     }
 }
 
@@ -98,26 +112,30 @@ func percent(_ part: Int64, of whole: Int64) -> Int64 {
 /// HTML in a browser and as XML in our tests; inline CSS only, no script, no network.
 enum HTMLPage {
     static func render(title: String, body: String) -> String {
-        """
-        <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">
-        <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="light" />
-        <title>\(htmlEscape(title))</title>
-        <style>
-        \(style)
-        </style>
-        </head>
-        <body>
-        <main>
-        \(body)</main>
-        </body>
-        </html>
-
-        """
+        String(decoding: render(title: title, body: HTMLBytes(stringLiteral: body)), as: UTF8.self)
     }
+
+    static func render(title: String, body: HTMLBytes) -> [UInt8] {
+        var page = HTMLBytes(capacity: styleBytes.count + body.bytes.count + 512)
+        page += """
+            <!DOCTYPE html>
+            <html xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">
+            <head>
+            <meta charset="utf-8" />
+            <meta name="viewport" content="width=device-width, initial-scale=1" />
+            <meta name="color-scheme" content="light" />
+            <title>\(escaped: title)</title>
+            <style>
+
+            """
+        page.bytes += styleBytes
+        page += "\n</style>\n</head>\n<body>\n<main>\n"
+        page += body
+        page += "</main>\n</body>\n</html>\n"
+        return page.bytes
+    }
+
+    static let styleBytes = Array(style.utf8)
 
     /// One stylesheet for both pages. It must hold no "<" or "&" so the page stays XML.
     static let style = """

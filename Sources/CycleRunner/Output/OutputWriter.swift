@@ -186,11 +186,16 @@ public enum OutputWriter {
     public static func publish(_ staged: Staged, beforeEachFile: @Sendable () throws -> Void = {}) throws {
         // Folders first, then the renames on every core (each is one system call, and tens of
         // thousands of them were a second or more), then the report alone, last.
-        var made: Set<String> = []
+        // Ten thousand org folders made one after another were most of a second; each is made
+        // after its parent, which is made first, so the workers never race on a shared parent.
+        var folderSet: Set<Substring> = []
         for relative in staged.files {
-            let folder = relative.split(separator: "/").dropLast().joined(separator: "/")
-            if made.insert(folder).inserted { try makeFolderInside(staged.outputFolder, folder) }
+            if let slash = relative.lastIndex(of: "/") { folderSet.insert(relative[..<slash]) }
         }
+        let folders = folderSet.map(String.init).sorted(by: utf8Less)
+        let parents = Set(folders.compactMap { folder in folder.lastIndex(of: "/").map { String(folder[..<$0]) } })
+        for parent in parents.sorted(by: utf8Less) { try makeFolderInside(staged.outputFolder, parent) }
+        try inParallel(folders.count) { index in try makeFolderInside(staged.outputFolder, folders[index]) }
         @Sendable func move(_ relative: String) throws {
             try beforeEachFile()
             let target = staged.outputFolder + "/" + relative

@@ -58,6 +58,12 @@ enum SVGChart {
 
     /// A horizontal waterfall: totals as stacked bars, changes as floating bars between them.
     static func waterfall(id: String, title: String, description: String, steps: [Step]) -> String {
+        var svg = HTMLBytes()
+        waterfall(id: id, title: title, description: description, steps: steps, into: &svg)
+        return svg.string
+    }
+
+    static func waterfall(id: String, title: String, description: String, steps: [Step], into svg: inout HTMLBytes) {
         var running: Int64 = 0
         var spans: [(start: Int64, end: Int64)] = []
         var low: Int64 = 0
@@ -90,8 +96,8 @@ enum SVGChart {
         ]
         let top: Int64 = 24
         let height = top + Int64(steps.count) * rowHeight + 4
-        var svg = open(id: id, title: title, description: description, height: height)
-        svg += legendRow(legend)
+        open(id: id, title: title, description: description, height: height, into: &svg)
+        legendRow(legend, into: &svg)
         if low < 0 {
             let zero = scale.x(0)
             svg += "<line x1=\"\(zero)\" y1=\"\(top)\" x2=\"\(zero)\" y2=\"\(height)\" stroke=\"#5c6577\" />\n"
@@ -101,18 +107,19 @@ enum SVGChart {
             let y = top + Int64(index) * rowHeight
             let barY = y + 17
             svg += "<g>"
-            svg += text(step.label, x: 0, y: y + 12, className: nil)
+            text(step.label, x: 0, y: y + 12, className: nil, into: &svg)
             switch step.kind {
             case .total(let segments):
-                svg += text(grouped(step.value), x: width, y: y + 12, className: "v h", anchor: "end")
+                text(grouped(step.value), x: width, y: y + 12, className: "v h", anchor: "end", into: &svg)
                 var right: Int64 = 0
                 var left: Int64 = 0
                 for segment in segments where segment.value != 0 {
                     let from = segment.value > 0 ? right : left + segment.value
                     let to = segment.value > 0 ? right + segment.value : left
-                    svg += rect(
+                    let name = segment.name.lowercased()
+                    rect(
                         scale, from, to, y: barY, fill: segment.color,
-                        tip: "\(step.label), \(segment.name.lowercased()): \(grouped(segment.value)) credits")
+                        tip: "\(escaped: step.label), \(escaped: name): \(grouped: segment.value) credits", into: &svg)
                     if segment.value > 0 { right += segment.value } else { left += segment.value }
                 }
                 if segments.allSatisfy({ $0.value == 0 }) {
@@ -121,27 +128,29 @@ enum SVGChart {
                 }
                 running = step.value
             case .change(let color):
-                svg += text(signed(step.value), x: width, y: y + 12, className: "v", anchor: "end")
-                svg += rect(
+                text(signed(step.value), x: width, y: y + 12, className: "v", anchor: "end", into: &svg)
+                rect(
                     scale, running, running + step.value, y: barY, fill: color,
-                    tip: "\(step.label): \(signed(step.value)) credits")
+                    tip: "\(escaped: step.label): \(escaped: signed(step.value)) credits", into: &svg)
                 running += step.value
             case .moved:
-                svg += text(grouped(step.value) + " moved", x: width, y: y + 12, className: "v m", anchor: "end")
-                svg += rect(
+                text(grouped(step.value) + " moved", x: width, y: y + 12, className: "v m", anchor: "end", into: &svg)
+                rect(
                     scale, running - step.value, running, y: barY, fill: Palette.moved,
-                    tip: "\(step.label): \(grouped(step.value)) credits moved, the balance is unchanged",
-                    dashed: true)
+                    tip: "\(escaped: step.label): \(grouped: step.value) credits moved, the balance is unchanged",
+                    dashed: true, into: &svg)
             }
             svg += "</g>\n"
             if index + 1 < steps.count {
                 let x = scale.x(running)
-                svg +=
-                    "<line x1=\"\(x)\" y1=\"\(barY + barHeight)\" x2=\"\(x)\" y2=\"\(barY + rowHeight)\" "
-                    + "stroke=\"#8a93a3\" stroke-dasharray=\"2 2\" />\n"
+                svg += """
+                    <line x1="\(x)" y1="\(barY + barHeight)" x2="\(x)" y2="\(barY + rowHeight)" \
+                    stroke="#8a93a3" stroke-dasharray="2 2" />
+
+                    """
             }
         }
-        return svg + "</svg>"
+        svg += "</svg>"
     }
 
     // MARK: Bars
@@ -152,6 +161,17 @@ enum SVGChart {
         id: String, title: String, description: String, legend: [Segment] = [], groups: [Group],
         scalePerGroup: Bool = false
     ) -> String {
+        var svg = HTMLBytes()
+        bars(
+            id: id, title: title, description: description, legend: legend, groups: groups,
+            scalePerGroup: scalePerGroup, into: &svg)
+        return svg.string
+    }
+
+    static func bars(
+        id: String, title: String, description: String, legend: [Segment] = [], groups: [Group],
+        scalePerGroup: Bool = false, into svg: inout HTMLBytes
+    ) {
         func extent(_ bars: [Bar]) -> Int64 {
             max(1, bars.map { $0.segments.reduce(0) { $0 + max(0, $1.value) } }.max() ?? 1)
         }
@@ -159,37 +179,41 @@ enum SVGChart {
         let top: Int64 = legend.isEmpty ? 0 : 24
         var height = top
         for group in groups { height += (group.heading == nil ? 0 : 22) + Int64(group.bars.count) * rowHeight + 6 }
-        var svg = open(id: id, title: title, description: description, height: max(height, 10))
-        if !legend.isEmpty { svg += legendRow(legend) }
+        open(id: id, title: title, description: description, height: max(height, 10), into: &svg)
+        if !legend.isEmpty { legendRow(legend, into: &svg) }
         var y = top
         for group in groups {
             let scale = Scale(low: 0, high: scalePerGroup ? extent(group.bars) : globalHigh)
             if let heading = group.heading {
-                svg += text(heading, x: 0, y: y + 15, className: "h") + "\n"
+                text(heading, x: 0, y: y + 15, className: "h", into: &svg)
+                svg += "\n"
                 y += 22
             }
             for bar in group.bars {
-                svg += "<g>" + text(bar.label, x: 0, y: y + 12, className: nil)
-                svg += text(bar.valueText, x: width, y: y + 12, className: "v", anchor: "end")
+                svg += "<g>"
+                text(bar.label, x: 0, y: y + 12, className: nil, into: &svg)
+                text(bar.valueText, x: width, y: y + 12, className: "v", anchor: "end", into: &svg)
                 var right: Int64 = 0
                 for segment in bar.segments where segment.value > 0 {
-                    let tipName = bar.segments.count > 1 ? "\(bar.label), \(segment.name)" : bar.label
-                    svg += rect(
-                        scale, right, right + segment.value, y: y + 17, fill: segment.color,
-                        tip: "\(tipName): \(grouped(segment.value))")
+                    let tip: HTMLBytes =
+                        bar.segments.count > 1
+                        ? "\(escaped: bar.label), \(escaped: segment.name): \(grouped: segment.value)"
+                        : "\(escaped: bar.label): \(grouped: segment.value)"
+                    rect(scale, right, right + segment.value, y: y + 17, fill: segment.color, tip: tip, into: &svg)
                     right += segment.value
                 }
                 if right == 0 {
-                    svg +=
-                        "<line x1=\"0\" y1=\"\(y + 17)\" x2=\"0\" y2=\"\(y + 17 + barHeight)\" "
-                        + "stroke=\"\(Palette.total)\" stroke-width=\"2\" />"
+                    svg += """
+                        <line x1="0" y1="\(y + 17)" x2="0" y2="\(y + 17 + barHeight)" \
+                        stroke="\(Palette.total)" stroke-width="2" />
+                        """
                 }
                 svg += "</g>\n"
                 y += rowHeight
             }
             y += 6
         }
-        return svg + "</svg>"
+        svg += "</svg>"
     }
 
     // MARK: Pieces
@@ -205,53 +229,61 @@ enum SVGChart {
         }
     }
 
-    static func open(id: String, title: String, description: String, height: Int64) -> String {
+    static func open(id: String, title: String, description: String, height: Int64, into svg: inout HTMLBytes) {
         let titleId = htmlEscape(id + "-title")
         let descId = htmlEscape(id + "-desc")
-        return """
+        svg += """
             <svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 \(width) \(height)" \
             width="\(width)" height="\(height)" role="img" aria-labelledby="\(titleId) \(descId)">
-            <title id="\(titleId)">\(htmlEscape(title))</title>
-            <desc id="\(descId)">\(htmlEscape(description))</desc>
+            <title id="\(titleId)">\(escaped: title)</title>
+            <desc id="\(descId)">\(escaped: description)</desc>
 
             """
     }
 
-    static func legendRow(_ items: [Segment]) -> String {
-        var svg = "<g aria-hidden=\"true\">"
+    static func legendRow(_ items: [Segment], into svg: inout HTMLBytes) {
+        svg += "<g aria-hidden=\"true\">"
         let slot = width / Int64(max(items.count, 4))
         for (index, item) in items.enumerated() {
             let x = Int64(index) * slot
             svg += "<rect x=\"\(x)\" y=\"5\" width=\"10\" height=\"10\" rx=\"2\" fill=\"\(item.color)\" />"
-            svg += text(item.name, x: x + 14, y: 14, className: "m")
+            text(item.name, x: x + 14, y: 14, className: "m", into: &svg)
         }
-        return svg + "</g>\n"
+        svg += "</g>\n"
     }
 
-    static func text(_ content: String, x: Int64, y: Int64, className: String?, anchor: String? = nil) -> String {
-        var attributes = "x=\"\(x)\" y=\"\(y)\""
-        if let className { attributes += " class=\"\(className)\"" }
-        if let anchor { attributes += " text-anchor=\"\(anchor)\"" }
-        return "<text \(attributes)>\(htmlEscape(shortened(content)))</text>"
+    static func text(
+        _ content: String, x: Int64, y: Int64, className: String?, anchor: String? = nil, into svg: inout HTMLBytes
+    ) {
+        svg += "<text x=\"\(x)\" y=\"\(y)\""
+        if let className { svg += " class=\"\(className)\"" }
+        if let anchor { svg += " text-anchor=\"\(anchor)\"" }
+        svg += ">\(escaped: shortened(content))</text>"
     }
 
+    /// A bar from `from` to `to`; `tip` is its title, already escaped.
     static func rect(
-        _ scale: Scale, _ from: Int64, _ to: Int64, y: Int64, fill: String, tip: String, dashed: Bool = false
-    ) -> String {
+        _ scale: Scale, _ from: Int64, _ to: Int64, y: Int64, fill: String, tip: HTMLBytes, dashed: Bool = false,
+        into svg: inout HTMLBytes
+    ) {
         let left = scale.x(min(from, to))
         // A non-zero amount never disappears: one unit is the narrowest bar.
         let right = max(scale.x(max(from, to)), left + (from == to ? 0 : 1))
-        let style =
-            dashed
-            ? "fill=\"\(fill)\" fill-opacity=\"0.45\" stroke=\"#5c6577\" stroke-dasharray=\"3 2\"" : "fill=\"\(fill)\""
-        return
-            "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(right - left)\" height=\"\(barHeight)\" \(style)>"
-            + "<title>\(htmlEscape(tip))</title></rect>"
+        svg += "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(right - left)\" height=\"\(barHeight)\" "
+        if dashed {
+            svg += "fill=\"\(fill)\" fill-opacity=\"0.45\" stroke=\"#5c6577\" stroke-dasharray=\"3 2\""
+        } else {
+            svg += "fill=\"\(fill)\""
+        }
+        svg += "><title>\(tip)</title></rect>"
     }
 
     /// Labels longer than a chart row are cut with an ellipsis; the tables beside the charts
     /// show them in full.
     static func shortened(_ text: String, limit: Int = 52) -> String {
-        text.count <= limit ? text : String(text.prefix(limit - 1)) + "\u{2026}"
+        // Counting characters means finding grapheme boundaries; a text of no more bytes than
+        // the limit has no more characters either, which settles almost every label at once.
+        if text.utf8.count <= limit { return text }
+        return text.count <= limit ? text : String(text.prefix(limit - 1)) + "\u{2026}"
     }
 }
