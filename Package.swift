@@ -39,6 +39,8 @@ let package = Package(
                 "CSHA256",
                 "Invoicing",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The system SQLite that GRDB links, for the one loop that reads rows byte by byte.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Sources/CycleRunner",

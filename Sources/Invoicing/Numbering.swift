@@ -11,10 +11,32 @@ public enum DocumentNumber {
     /// Orders documents for numbering within one close (§6.8): issue instant, org, kind of
     /// cause (renewal, top-up, refund), id.
     public static func numberingOrder(_ lhs: Document, _ rhs: Document) -> Bool {
+        NumberingKey(lhs) < NumberingKey(rhs)
+    }
+}
+
+/// The fields of a document that decide its place in the numbering order, apart from the
+/// rest of it: a sort that compared whole documents copied two of them per comparison.
+public struct NumberingKey: Comparable, Sendable {
+    public var issueInstant: Instant
+    public var orgId: String
+    public var source: DocumentSource
+    public var sourceId: String
+
+    public init(_ document: Document) {
+        issueInstant = document.issueInstant
+        orgId = document.orgId
+        source = document.source
+        sourceId = document.sourceId
+    }
+
+    public static func < (lhs: NumberingKey, rhs: NumberingKey) -> Bool {
         if lhs.issueInstant != rhs.issueInstant { return lhs.issueInstant < rhs.issueInstant }
         let orgOrder = compareUTF8(lhs.orgId, rhs.orgId)
         if orgOrder != 0 { return orgOrder < 0 }
         if lhs.source != rhs.source { return lhs.source < rhs.source }
         return compareUTF8(lhs.sourceId, rhs.sourceId) < 0
     }
+
+    public static func == (lhs: NumberingKey, rhs: NumberingKey) -> Bool { !(lhs < rhs) && !(rhs < lhs) }
 }

@@ -242,6 +242,19 @@ public enum ClosePipeline {
         // The files are rendered into a staging folder inside the commit's transaction, from the
         // close's own rows: if one cannot be written (a full disk, a read-only folder), the
         // close rolls back and nothing is committed. Only renames are left after the commit.
+        // The documents' XML needs nothing from the ledger, so it is written while the ledger
+        // rows are: on other threads, from before the transaction until the files are staged.
+        let area: StagingArea
+        do {
+            area = try StagingArea(
+                outputFolder: options.outputFolder,
+                fileCount: StagingArea.fileCount(work.periods.count, work.documents.count),
+                beforeEachFile: { try phase("file", options) }, writeFile: options.fileWriter, onFile: options.onFile)
+        } catch {
+            throw .output(
+                "the output folder \(options.outputFolder) could not be written, nothing was committed: \(error)")
+        }
+        area.startDocuments(work.documents)
         var staged: OutputWriter.Staged?
         do {
             _ = try ledger.commit(&commit) { runId throws in
@@ -259,14 +272,16 @@ public enum ClosePipeline {
                         uniquingKeysWith: { first, _ in first }),
                     documentsByOrg: try ledger.documentSummaries(since: work.periods.map(\.periodStart).min()))
                 try set.loadReportContext(from: ledger)
-                let ready = try stage(set, catalog: catalog, options: options)
+                let ready = try stage(set, into: area, catalog: catalog, options: options)
                 try phase("staged", options)
                 try ledger.recordRendered(run: runId, files: ready.manifest)
                 staged = ready
             }
         } catch let error as CloseError {
+            area.remove()
             throw error
         } catch {
+            area.remove()
             throw .ledger("the close could not be committed, nothing was changed: \(error)")
         }
         try phase("committed", options)
@@ -285,15 +300,13 @@ public enum ClosePipeline {
             message: "closed through \(options.through)", totals: staged?.totals)
     }
 
-    /// Stages one close's files, mapping every failure to a `CloseError` that says nothing
-    /// was committed.
-    static func stage(_ set: RenderSet, catalog: Catalog?, options: CloseOptions) throws(CloseError)
-        -> OutputWriter.Staged
+    /// Stages the rest of one close's files, mapping every failure to a `CloseError` that says
+    /// nothing was committed.
+    static func stage(_ set: RenderSet, into area: StagingArea, catalog: Catalog?, options: CloseOptions)
+        throws(CloseError) -> OutputWriter.Staged
     {
         do {
-            return try OutputWriter.stage(
-                set, outputFolder: options.outputFolder, catalog: catalog,
-                beforeEachFile: { try phase("file", options) }, writeFile: options.fileWriter, onFile: options.onFile)
+            return try OutputWriter.stage(set, into: area, catalog: catalog)
         } catch let error as CloseError {
             throw error
         } catch {

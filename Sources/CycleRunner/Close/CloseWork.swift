@@ -351,11 +351,10 @@ struct CloseWork {
     /// sequences, and resolves each credit note's reference to its purchase's invoice.
     mutating func number(ledger: Ledger, issuer: Issuer) throws {
         var last = try ledger.lastSequences()
-        // Indices are sorted, reading the documents in place, and the documents moved once:
-        // sorting the documents themselves copied them again and again.
-        let order = documents.withUnsafeBufferPointer { buffer in
-            buffer.indices.sorted { DocumentNumber.numberingOrder(buffer[$0], buffer[$1]) }
-        }
+        // Indices are sorted by small keys and the documents moved once: sorting documents, or
+        // comparing them whole, copied two of them per comparison.
+        let keys = documents.map(NumberingKey.init)
+        let order = keys.withUnsafeBufferPointer { buffer in buffer.indices.sorted { buffer[$0] < buffer[$1] } }
         documents = order.map { documents[$0] }
         var invoiceByPurchase = knownPurchaseInvoices
         for index in documents.indices {

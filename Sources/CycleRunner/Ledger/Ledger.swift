@@ -350,7 +350,8 @@ public final class Ledger {
                         document.source.rawValue, document.sourceId, runId, documentText,
                     ])
                 }
-                for (key, last) in commit.sequences {
+                // In key order, so the same close writes the same file, page for page.
+                for (key, last) in commit.sequences.sorted(by: { utf8Less($0.key, $1.key) }) {
                     let parts = key.split(separator: "|")
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO sequences (prefix, year, last) VALUES (?, ?, ?)",

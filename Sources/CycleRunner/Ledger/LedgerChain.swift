@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Invoicing
 
 /// The ledger's hash chain (migration "v2-chain"). Each run stores four SHA-256 hashes:
@@ -24,23 +25,45 @@ extension Ledger {
 
     /// Adds every row `sql` returns to `hash`, each value tagged with its storage class so
     /// that NULL, 1 and '1' differ, each length-prefixed so that no two tables of values hash
-    /// alike.
+    /// alike. Texts and blobs are hashed from SQLite's own bytes: the seal reads back every row
+    /// a close wrote, and making a String and a DatabaseValue of each was most of its time.
+    /// (Texts are stored from Swift strings, so they are the bytes a String would hold.)
     static func hashRows(_ db: Database, _ hash: inout SHA256, _ sql: String, _ arguments: StatementArguments = [])
         throws
     {
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        let columns = sqlite3_column_count(handle)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 16)
-        while let row = try rows.next() {
+        while true {
+            let result = sqlite3_step(handle)
+            if result == SQLITE_DONE { break }
+            guard result == SQLITE_ROW else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: result),
+                    message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+            }
             SHA256.appendField(UInt8(ascii: "r"), "", to: &buffer)
-            for value in row.databaseValues {
-                switch value.storage {
-                case .null: SHA256.appendField(UInt8(ascii: "n"), "", to: &buffer)
-                case .int64(let number): SHA256.appendField(UInt8(ascii: "i"), String(number), to: &buffer)
-                case .double(let number): SHA256.appendField(UInt8(ascii: "d"), String(number), to: &buffer)
-                case .string(let text): SHA256.appendField(UInt8(ascii: "s"), text, to: &buffer)
-                case .blob(let data):
-                    data.withUnsafeBytes { SHA256.appendField(UInt8(ascii: "b"), $0, to: &buffer) }
+            for column in 0..<columns {
+                switch sqlite3_column_type(handle, column) {
+                case SQLITE_NULL: SHA256.appendField(UInt8(ascii: "n"), "", to: &buffer)
+                case SQLITE_INTEGER:
+                    SHA256.appendField(UInt8(ascii: "i"), String(sqlite3_column_int64(handle, column)), to: &buffer)
+                case SQLITE_FLOAT:
+                    SHA256.appendField(UInt8(ascii: "d"), String(sqlite3_column_double(handle, column)), to: &buffer)
+                case SQLITE_TEXT:
+                    let text = sqlite3_column_text(handle, column)
+                    let count = Int(sqlite3_column_bytes(handle, column))
+                    SHA256.appendField(
+                        UInt8(ascii: "s"), UnsafeRawBufferPointer(start: text, count: count), to: &buffer)
+                default:
+                    let blob = sqlite3_column_blob(handle, column)
+                    let count = Int(sqlite3_column_bytes(handle, column))
+                    SHA256.appendField(
+                        UInt8(ascii: "b"), UnsafeRawBufferPointer(start: blob, count: count), to: &buffer)
                 }
             }
             if buffer.count >= 1 << 16 {

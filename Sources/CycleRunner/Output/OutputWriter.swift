@@ -90,7 +90,8 @@ public enum OutputWriter {
     @discardableResult
     public static func render(
         run runId: Int64, ledger: Ledger, outputFolder: String, catalog: Catalog?,
-        beforeEachFile: @Sendable () throws -> Void = {}, writeFile: FileWriter? = nil, onFile: FileProgress? = nil
+        beforeEachFile: @escaping @Sendable () throws -> Void = {}, writeFile: FileWriter? = nil,
+        onFile: FileProgress? = nil
     ) throws -> Staged? {
         guard let run = try ledger.runById(runId) else { return nil }
         // A run killed while putting files in place leaves its staging folder behind, even
@@ -157,25 +158,27 @@ public enum OutputWriter {
     /// removed on failure. `writeFile` is the seam tests use to simulate a failing disk;
     /// `onFile` hears, after each file, how many of how many are written (a progress bar).
     public static func stage(
-        _ set: RenderSet, outputFolder: String, catalog: Catalog?, beforeEachFile: @Sendable () throws -> Void = {},
+        _ set: RenderSet, outputFolder: String, catalog: Catalog?,
+        beforeEachFile: @escaping @Sendable () throws -> Void = {},
         writeFile: FileWriter? = nil, onFile: FileProgress? = nil
     ) throws -> Staged {
-        removeLeftovers(outputFolder: outputFolder)
-        let stagingName = ".staging-\(getpid())"
-        let staging = outputFolder + "/" + stagingName
-        removeTree(staging)
-        try makeFolderInside(outputFolder, stagingName)
+        let area = try StagingArea(
+            outputFolder: outputFolder, fileCount: StagingArea.fileCount(set.periods.count, set.documents.count),
+            beforeEachFile: beforeEachFile, writeFile: writeFile, onFile: onFile)
+        return try stage(set, into: area, catalog: catalog)
+    }
+
+    /// Renders the rest of `set` into a staging area that may already hold its documents.
+    public static func stage(_ set: RenderSet, into area: StagingArea, catalog: Catalog?) throws -> Staged {
         do {
-            let (manifest, totals) = try renderFiles(
-                set, outputFolder: outputFolder, staging: staging, catalog: catalog, beforeEachFile: beforeEachFile,
-                writeFile: writeFile ?? { path, bytes in try writeNewFile(path, bytes) }, onFile: onFile)
-            syncFolder(staging)
+            let (manifest, totals) = try renderFiles(set, area: area, catalog: catalog)
+            syncFolder(area.folder)
             let report = "closes/\(set.run.through)/report.html"
             let files = manifest.map(\.path).filter { $0 != report } + [report]
             return Staged(
-                outputFolder: outputFolder, folder: staging, files: files, manifest: manifest, totals: totals)
+                outputFolder: area.outputFolder, folder: area.folder, files: files, manifest: manifest, totals: totals)
         } catch {
-            removeTree(staging)
+            area.remove()
             throw error
         }
     }
@@ -236,32 +239,22 @@ public enum OutputWriter {
         return String(bucket) + "/" + flat
     }
 
-    /// Renders each file into `staging` under its path relative to the output folder; returns
-    /// what it wrote, sorted by path, and the close's totals.
-    static func renderFiles(
-        _ set: RenderSet, outputFolder: String, staging: String, catalog: Catalog?,
-        beforeEachFile: @Sendable () throws -> Void, writeFile: @escaping FileWriter, onFile: FileProgress?
-    ) throws -> ([RenderedFile], CloseTotals) {
-        let manifest = RenderedList()
-        let total = 5 + set.documents.count + 2 * set.periods.count
-        let written = FileCounter()
-        // Every file goes through here, so a test can stop the rendering between any two files.
-        @Sendable func write(_ relative: String, _ bytes: [UInt8]) throws {
-            try beforeEachFile()
-            try writeFile(staging + "/" + stagedName(relative), bytes)
-            manifest.add(RenderedFile(path: relative, size: bytes.count, contentHash: contentHash(bytes)))
-            let count = written.increment()
-            onFile?(count, total)
-        }
+    /// Renders each file into the staging area under its path relative to the output folder
+    /// (the documents only if the area has not started them); returns what the area holds,
+    /// sorted by path, and the close's totals.
+    static func renderFiles(_ set: RenderSet, area: StagingArea, catalog: Catalog?) throws -> (
+        [RenderedFile], CloseTotals
+    ) {
+        @Sendable func write(_ relative: String, _ bytes: [UInt8]) throws { try area.write(relative, bytes) }
         @Sendable func write(_ relative: String, _ text: String) throws { try write(relative, Array(text.utf8)) }
+        let outputFolder = area.outputFolder
         let closeFolder = "closes/" + set.run.through.description
         let documents = set.documents.sorted { utf8Less($0.number, $1.number) }
-        // Every folder is made (and checked for planted symlinks) before the parallel writers
-        // start, so they never race to create one and nothing is followed out of the output.
+        // Every folder is checked for planted symlinks before the parallel writers start, so
+        // nothing is followed out of the output when the files are put in place.
         var folders = [closeFolder, "invoices"]
         folders += Set(set.periods.map { "statements/" + $0.orgId.rawValue }).sorted(by: utf8Less)
         for folder in folders { try checkFolderInside(outputFolder, folder) }
-        for bucket in 0..<stagingBuckets { try makeFolderInside(staging, String(bucket)) }
 
         var summary = CSVWriter.line(PeriodRecord.csvHeader)
         for period in set.periods { summary += CSVWriter.line(period.csvFields) }
@@ -295,10 +288,7 @@ public enum OutputWriter {
         }
         try write(closeFolder + "/journal.csv", journal)
 
-        try inParallel(documents.count) { index in
-            let document = documents[index]
-            try write("invoices/" + document.number + ".xml", try UBLWriter.render(document))
-        }
+        if !area.documentsStarted { try area.writeDocuments(documents) }
         // The queue is a snapshot at this close, so only an org's latest statement shows it.
         var latestEnd: [String: CivilDate] = [:]
         for period in set.periods { latestEnd[period.orgId.rawValue] = period.periodEnd }
@@ -315,7 +305,9 @@ public enum OutputWriter {
                 queue: latest[period.orgId.rawValue] == period.periodEnd ? set.queue[period.orgId] : nil,
                 closedThrough: set.run.through)
             let base = "statements/" + period.orgId.rawValue + "/" + period.periodEnd.description
-            try write(base + ".json", try encoder.encode(statement) + [0x0A])
+            var json = try encoder.encode(statement)
+            json.append(0x0A)
+            try write(base + ".json", json)
             try write(base + ".html", StatementHTML.render(statement))
         }
         // A document falls under the plan of its org's last renewal on or before its issue date.
@@ -333,10 +325,101 @@ public enum OutputWriter {
             orgNames: set.profiles.mapValues(\.name), documentPlans: documentPlans, planNames: planNames,
             ledgerFingerprint: set.ledgerFingerprint)
         try write(closeFolder + "/report.html", ReportHTML.render(data))
+        try area.finishDocuments()
         let totals = CloseTotals(
             periods: set.periods, documents: documents, rejected: set.rejected,
-            ledgerFingerprint: set.ledgerFingerprint, filesWritten: written.value)
-        return (manifest.files, totals)
+            ledgerFingerprint: set.ledgerFingerprint, filesWritten: area.written.value)
+        return (area.manifest.files, totals)
+    }
+}
+
+/// A staging folder being filled: `<output>/.staging-<pid>/`, with its 64 bucket folders.
+/// Creating it removes what killed runs left behind. A close creates it before its ledger
+/// transaction and writes the documents' XML into it on other threads while the ledger rows
+/// are written (they need nothing from the ledger), then the rest inside the transaction.
+public final class StagingArea: @unchecked Sendable {
+    public let outputFolder: String
+    public let folder: String
+    let manifest = RenderedList()
+    let written = FileCounter()
+    private let fileCount: Int
+    private let beforeEachFile: @Sendable () throws -> Void
+    private let writeFile: OutputWriter.FileWriter
+    private let onFile: OutputWriter.FileProgress?
+    /// Set once the documents are started on other threads; read on the caller's thread only.
+    private(set) var documentsStarted = false
+    private var documentsJob: Pending<(any Error)?>?
+
+    /// How many files a close of this many periods and documents writes: the progress bar's total.
+    public static func fileCount(_ periods: Int, _ documents: Int) -> Int { 5 + documents + 2 * periods }
+
+    public init(
+        outputFolder: String, fileCount: Int, beforeEachFile: @escaping @Sendable () throws -> Void = {},
+        writeFile: OutputWriter.FileWriter? = nil, onFile: OutputWriter.FileProgress? = nil
+    ) throws {
+        removeLeftovers(outputFolder: outputFolder)
+        let name = ".staging-\(getpid())"
+        self.outputFolder = outputFolder
+        folder = outputFolder + "/" + name
+        self.fileCount = fileCount
+        self.beforeEachFile = beforeEachFile
+        self.writeFile = writeFile ?? { path, bytes in try writeNewFile(path, bytes) }
+        self.onFile = onFile
+        removeTree(folder)
+        try makeFolderInside(outputFolder, name)
+        do {
+            for bucket in 0..<OutputWriter.stagingBuckets { try makeFolderInside(folder, String(bucket)) }
+        } catch {
+            removeTree(folder)
+            throw error
+        }
+    }
+
+    /// Writes one file under its staged name. Every file goes through here, so a test can stop
+    /// the rendering between any two files.
+    func write(_ relative: String, _ bytes: [UInt8]) throws {
+        try beforeEachFile()
+        try writeFile(folder + "/" + OutputWriter.stagedName(relative), bytes)
+        manifest.add(RenderedFile(path: relative, size: bytes.count, contentHash: OutputWriter.contentHash(bytes)))
+        let count = written.increment()
+        onFile?(count, fileCount)
+    }
+
+    /// Writes each document's XML, on every core.
+    func writeDocuments(_ documents: [Document]) throws {
+        try inParallel(documents.count) { index in
+            let document = documents[index]
+            try write("invoices/" + document.number + ".xml", try UBLWriter.render(document))
+        }
+    }
+
+    /// Starts writing the documents on other threads; `finishDocuments` waits for them.
+    public func startDocuments(_ documents: [Document]) {
+        precondition(!documentsStarted, "the documents are staged once")
+        documentsStarted = true
+        let job = Pending<(any Error)?>()
+        documentsJob = job
+        DispatchQueue.global().async {
+            do {
+                try self.writeDocuments(documents)
+                job.fulfil(nil)
+            } catch {
+                job.fulfil(error)
+            }
+        }
+    }
+
+    /// Waits for the documents started by `startDocuments`, if any; their failure is this call's.
+    func finishDocuments() throws {
+        guard let job = documentsJob else { return }
+        documentsJob = nil
+        if let error = job.wait() { throw error }
+    }
+
+    /// Removes the staging folder, after the documents' writers have stopped.
+    public func remove() {
+        try? finishDocuments()
+        removeTree(folder)
     }
 }
 
