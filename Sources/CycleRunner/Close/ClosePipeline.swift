@@ -265,7 +265,7 @@ public enum ClosePipeline {
                     run: Ledger.RunInfo(
                         id: runId, through: options.through, previousHorizon: previousHorizon, horizon: horizon,
                         report: report),
-                    periods: work.periods, documents: work.documents.sorted { utf8Less($0.number, $1.number) },
+                    periods: work.periods, documents: OutputWriter.byNumber(work.documents),
                     rejected: work.input.rejected,
                     profiles: Dictionary(
                         work.storedOrgs.map { ($0.profile.id.rawValue, $0.profile) },

@@ -246,19 +246,63 @@ public enum OutputWriter {
         [RenderedFile], CloseTotals
     ) {
         @Sendable func write(_ relative: String, _ bytes: [UInt8]) throws { try area.write(relative, bytes) }
-        @Sendable func write(_ relative: String, _ text: String) throws { try write(relative, Array(text.utf8)) }
         let outputFolder = area.outputFolder
         let closeFolder = "closes/" + set.run.through.description
-        let documents = set.documents.sorted { utf8Less($0.number, $1.number) }
+        let documents = byNumber(set.documents)
         // Every folder is checked for planted symlinks before the parallel writers start, so
         // nothing is followed out of the output when the files are put in place.
         var folders = [closeFolder, "invoices"]
         folders += Set(set.periods.map { "statements/" + $0.orgId.rawValue }).sorted(by: utf8Less)
         for folder in folders { try checkFolderInside(outputFolder, folder) }
 
+        // The close's tables, journal and report are a file each, written on one thread while
+        // the statements are written on every core: one after another, they left a core idle
+        // for most of a second.
+        let closeFiles = Pending<(any Error)?>()
+        DispatchQueue.global().async {
+            do {
+                try writeCloseFiles(set, documents: documents, closeFolder: closeFolder, catalog: catalog, write: write)
+                closeFiles.fulfil(nil)
+            } catch {
+                closeFiles.fulfil(error)
+            }
+        }
+        do {
+            if !area.documentsStarted { try area.writeDocuments(documents) }
+            try writeStatements(set, catalog: catalog, write: write)
+        } catch {
+            _ = closeFiles.wait()
+            throw error
+        }
+        if let error = closeFiles.wait() { throw error }
+        try area.finishDocuments()
+        let totals = CloseTotals(
+            periods: set.periods, documents: documents, rejected: set.rejected,
+            ledgerFingerprint: set.ledgerFingerprint, filesWritten: area.written.value)
+        return (area.manifest.files, totals)
+    }
+}
+
+extension OutputWriter {
+    /// Documents in number order. Usually they already are, and otherwise indices are sorted:
+    /// sorting documents themselves copied them again and again.
+    static func byNumber(_ documents: [Document]) -> [Document] {
+        let sorted = documents.indices.dropFirst().allSatisfy {
+            utf8Less(documents[$0 - 1].number, documents[$0].number)
+        }
+        if sorted { return documents }
+        let order = documents.indices.sorted { utf8Less(documents[$0].number, documents[$1].number) }
+        return order.map { documents[$0] }
+    }
+
+    /// The close's period summary, invoice list, rejected rows, journal and report.
+    static func writeCloseFiles(
+        _ set: RenderSet, documents: [Document], closeFolder: String, catalog: Catalog?,
+        write: (String, [UInt8]) throws -> Void
+    ) throws {
         var summary = CSVWriter.line(PeriodRecord.csvHeader)
         for period in set.periods { summary += CSVWriter.line(period.csvFields) }
-        try write(closeFolder + "/period-summary.csv", summary)
+        try write(closeFolder + "/period-summary.csv", Array(summary.utf8))
 
         var invoices = CSVWriter.line([
             "number", "kind", "org_id", "issue_date", "currency", "net_minor", "tax_minor", "total_minor",
@@ -271,13 +315,13 @@ public enum OutputWriter {
                 String(document.totalMinor), document.referencedNumber ?? "",
             ])
         }
-        try write(closeFolder + "/invoices.csv", invoices)
+        try write(closeFolder + "/invoices.csv", Array(invoices.utf8))
 
         var rejectedText = CSVWriter.line(["source_file", "line", "reason", "raw"])
         for row in set.rejected {
             rejectedText += CSVWriter.line([row.sourceFile, String(row.lineNumber), row.rejection.text, row.raw])
         }
-        try write(closeFolder + "/rejected.csv", rejectedText)
+        try write(closeFolder + "/rejected.csv", Array(rejectedText.utf8))
 
         let accounts = catalog?.issuer.accounts ?? JournalAccounts.defaults
         var journal = Journal.csvHeader + "\n"
@@ -286,9 +330,29 @@ public enum OutputWriter {
                 journal += Journal.csvRow(line) + "\n"
             }
         }
-        try write(closeFolder + "/journal.csv", journal)
+        try write(closeFolder + "/journal.csv", Array(journal.utf8))
 
-        if !area.documentsStarted { try area.writeDocuments(documents) }
+        // A document falls under the plan of its org's last renewal on or before its issue date.
+        var documentPlans: [String: String] = [:]
+        for document in documents {
+            let renewed = set.histories[document.orgId]?.last { $0.periodEnd <= document.issueDate }
+            documentPlans[document.number] =
+                renewed?.planId.rawValue ?? set.profiles[document.orgId]?.firstPlanId.rawValue ?? ""
+        }
+        var planNames: [String: String] = [:]
+        for plan in catalog?.plans.values.map({ $0 }) ?? [] { planNames[plan.id.rawValue] = plan.name }
+        for period in set.periods { planNames[period.planId.rawValue] = period.planName }
+        let data = CloseReportData(
+            run: set.run, periods: set.periods, documents: documents, rejected: set.rejected,
+            orgNames: set.profiles.mapValues(\.name), documentPlans: documentPlans, planNames: planNames,
+            ledgerFingerprint: set.ledgerFingerprint)
+        try write(closeFolder + "/report.html", Array(ReportHTML.render(data).utf8))
+    }
+
+    /// Each closed period's statement, JSON and HTML, on every core.
+    static func writeStatements(
+        _ set: RenderSet, catalog: Catalog?, write: @Sendable (String, [UInt8]) throws -> Void
+    ) throws {
         // The queue is a snapshot at this close, so only an org's latest statement shows it.
         var latestEnd: [String: CivilDate] = [:]
         for period in set.periods { latestEnd[period.orgId.rawValue] = period.periodEnd }
@@ -310,26 +374,6 @@ public enum OutputWriter {
             try write(base + ".json", json)
             try write(base + ".html", StatementHTML.render(statement))
         }
-        // A document falls under the plan of its org's last renewal on or before its issue date.
-        var documentPlans: [String: String] = [:]
-        for document in documents {
-            let renewed = set.histories[document.orgId]?.last { $0.periodEnd <= document.issueDate }
-            documentPlans[document.number] =
-                renewed?.planId.rawValue ?? set.profiles[document.orgId]?.firstPlanId.rawValue ?? ""
-        }
-        var planNames: [String: String] = [:]
-        for plan in catalog?.plans.values.map({ $0 }) ?? [] { planNames[plan.id.rawValue] = plan.name }
-        for period in set.periods { planNames[period.planId.rawValue] = period.planName }
-        let data = CloseReportData(
-            run: set.run, periods: set.periods, documents: documents, rejected: set.rejected,
-            orgNames: set.profiles.mapValues(\.name), documentPlans: documentPlans, planNames: planNames,
-            ledgerFingerprint: set.ledgerFingerprint)
-        try write(closeFolder + "/report.html", ReportHTML.render(data))
-        try area.finishDocuments()
-        let totals = CloseTotals(
-            periods: set.periods, documents: documents, rejected: set.rejected,
-            ledgerFingerprint: set.ledgerFingerprint, filesWritten: area.written.value)
-        return (area.manifest.files, totals)
     }
 }
 
