@@ -285,6 +285,9 @@ public enum ClosePipeline {
             throw .ledger("the close could not be committed, nothing was changed: \(error)")
         }
         try phase("committed", options)
+        // The ledger's log is copied into its file while the files are renamed into place.
+        let checkpointed = ledger.startCheckpoint()
+        defer { checkpointed.wait() }
         if let staged {
             do {
                 try OutputWriter.publish(staged, beforeEachFile: { try options.onPhase?("publish") })

@@ -22,6 +22,10 @@ public final class Ledger {
         // moment a writer recovers or checkpoints the log, for example as a close exits (seen
         // as "database is locked" by the test that reads balances beside a close).
         configuration.busyMode = readOnly ? .timeout(10) : .immediateError
+        // No checkpoint right after each commit: a close checkpoints its few hundred megabytes
+        // of log on another thread while its files are put in place (`checkpoint`), and the
+        // last connection to close checkpoints whatever is left.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         pool = try DatabasePool(path: path, configuration: configuration)
         if !readOnly { try Ledger.migrator.migrate(pool) }
     }
@@ -654,6 +658,20 @@ public struct RenderedFile: Sendable, Hashable {
 }
 
 extension Ledger {
+    /// Starts copying the committed log into the database file, and syncing both, on another
+    /// thread (SQLite does it after each commit by default); a close does this while it
+    /// renames its files and waits for it before it ends. A failure leaves the committed
+    /// rows in the log, where SQLite finds them the next time the ledger is opened.
+    func startCheckpoint() -> Pending<Void> {
+        let done = Pending<Void>()
+        let pool = self.pool
+        DispatchQueue.global().async {
+            _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            done.fulfil(())
+        }
+        return done
+    }
+
     /// Replaces the list of files a run wrote: inside the close's own transaction when called
     /// from its `beforeCommit`, else in a small transaction of its own (a rerun's re-render).
     public func recordRendered(run: Int64, files: [RenderedFile]) throws {
