@@ -1,3 +1,4 @@
+import Dispatch
 import Invoicing
 
 /// How a close was asked for.
@@ -190,6 +191,12 @@ public enum ClosePipeline {
             throw .input(error)
         }
         try phase("parsed", options)
+        // The input files are hashed for the chain on another thread while the engine runs.
+        let inputHash = Pending<String>()
+        let hashedFiles = ["plans.yaml"] + input.files
+        let inputFolder = options.inputFolder
+        DispatchQueue.global().async { inputHash.fulfil(Ledger.inputHash(folder: inputFolder, files: hashedFiles)) }
+        defer { _ = inputHash.read() }
 
         var work: CloseWork
         do {
@@ -228,7 +235,7 @@ public enum ClosePipeline {
             orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
             applied: work.applied, engineRejected: work.engineRejected, purchases: work.purchases,
             rejectedRows: work.input.rejected,
-            inputHash: Ledger.inputHash(folder: options.inputFolder, files: ["plans.yaml"] + work.input.files),
+            inputHash: inputHash.read(),
             queue: work.input.queue)
         commit.appliedUsage = AppliedUsage(
             records: work.input.usage, indices: work.appliedUsage, hasher: work.input.usageHasher)

@@ -88,4 +88,11 @@ final class Pending<Value: Sendable>: @unchecked Sendable {
         defer { value = nil }
         return value!
     }
+
+    /// Waits for the value and leaves it in place, for a small value read more than once.
+    func read() -> Value {
+        ready.wait()
+        defer { ready.signal() }
+        return value!
+    }
 }
