@@ -294,23 +294,34 @@ enum UsageReader {
                 nextRejection += 1
             }
         }
+        // The event ids are hashed a block of rows at a time, and the table slots they probe
+        // are read together before the block is looked up (see `ByteTable.touch`).
+        let blockSize = 32
+        var blockHashes = [UInt64](repeating: 0, count: blockSize)
+        var touched: UInt64 = 0
         for position in chunk.indices {
+            let offset = position % blockSize
+            if offset == 0 {
+                let rows = min(blockSize, chunk.count - position)
+                for ahead in 0..<rows {
+                    var eventId = chunk[position + ahead].eventId
+                    blockHashes[ahead] = eventId.withUTF8 { ByteTable.hash($0) }
+                }
+                for ahead in 0..<rows { touched &+= eventTable.touch(hash: blockHashes[ahead]) }
+            }
             var record = chunk[position]
             rejectUpTo(Int(record.lineNumber))
             record.userIndex = userNumbers[Int(record.userIndex)]
             var eventId = record.eventId
-            let (eventHash, earlierIndex) = eventId.withUTF8 { utf8 -> (UInt64, Int32?) in
-                let hash = ByteTable.hash(utf8)
-                return (
-                    hash,
-                    eventTable.find(
-                        hash: hash,
-                        matches: { index in
-                            let index = Int(index)
-                            let earlier = index < base ? input.usage[index].eventId : chunk[index - base].eventId
-                            return earlier.utf8Equals(utf8)
-                        })
-                )
+            let eventHash = blockHashes[offset]
+            let earlierIndex = eventId.withUTF8 { utf8 -> Int32? in
+                eventTable.find(
+                    hash: eventHash,
+                    matches: { index in
+                        let index = Int(index)
+                        let earlier = index < base ? input.usage[index].eventId : chunk[index - base].eventId
+                        return earlier.utf8Equals(utf8)
+                    })
             }
             if let earlierIndex {
                 let index = Int(earlierIndex)
@@ -334,6 +345,7 @@ enum UsageReader {
             kept += 1
         }
         rejectUpTo(Int.max)
+        keepAlive(touched)
         chunk.removeLast(chunk.count - kept)
         input.usage.append(chunk: chunk)
     }
@@ -362,4 +374,14 @@ final class FileClaims: @unchecked Sendable {
         taken += 1
         return true
     }
+}
+
+/// Where `keepAlive` puts its value: a store to memory the optimizer cannot drop. Only the
+/// merging thread writes it, and nothing reads it.
+nonisolated(unsafe) private var keptAlive: UInt64 = 0
+
+/// Keeps a value the optimizer would otherwise drop, together with the loads that made it (a
+/// function that ignores its argument is not enough: the optimizer drops the argument).
+func keepAlive(_ value: UInt64) {
+    keptAlive = value
 }
