@@ -292,16 +292,26 @@ public enum ClosePipeline {
             throw .ledger("the close could not be committed, nothing was changed: \(error)")
         }
         try phase("committed", options)
-        // The ledger's log is copied into its file while the files are renamed into place.
-        let checkpointed = ledger.startCheckpoint()
-        defer { checkpointed.wait() }
+        // The files are renamed into place on other threads while the ledger's log is copied
+        // into its file on this one. (The ledger stays on this thread: a pool released last by
+        // another thread would close, and take its file lock, after the close had returned.)
         if let staged {
-            do {
-                try OutputWriter.publish(staged, beforeEachFile: { try options.onPhase?("publish") })
-            } catch {
+            let published = Pending<(any Error)?>()
+            DispatchQueue.global().async {
+                do {
+                    try OutputWriter.publish(staged, beforeEachFile: { try options.onPhase?("publish") })
+                    published.fulfil(nil)
+                } catch {
+                    published.fulfil(error)
+                }
+            }
+            ledger.checkpoint()
+            if let error = published.wait() {
                 throw .output(
                     "the close is committed but its files could not be put in place (rerun to write them): \(error)")
             }
+        } else {
+            ledger.checkpoint()
         }
         try phase("rendered", options)
         return CloseSummary(

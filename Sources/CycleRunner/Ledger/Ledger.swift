@@ -658,18 +658,12 @@ public struct RenderedFile: Sendable, Hashable {
 }
 
 extension Ledger {
-    /// Starts copying the committed log into the database file, and syncing both, on another
-    /// thread (SQLite does it after each commit by default); a close does this while it
-    /// renames its files and waits for it before it ends. A failure leaves the committed
-    /// rows in the log, where SQLite finds them the next time the ledger is opened.
-    func startCheckpoint() -> Pending<Void> {
-        let done = Pending<Void>()
-        let pool = self.pool
-        DispatchQueue.global().async {
-            _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-            done.fulfil(())
-        }
-        return done
+    /// Copies the committed log into the database file and syncs both (SQLite does it after
+    /// each commit by default); a close does it while its files are renamed on other threads.
+    /// A failure leaves the committed rows in the log, where SQLite finds them the next time
+    /// the ledger is opened, so it is not an error of the close.
+    func checkpoint() {
+        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
     }
 
     /// Replaces the list of files a run wrote: inside the close's own transaction when called
