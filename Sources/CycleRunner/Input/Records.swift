@@ -1,3 +1,4 @@
+import Foundation
 import Invoicing
 
 /// Where a row came from: its file (an index into `InputFolder.files`) and line.
@@ -101,6 +102,16 @@ public struct RejectedRow: Sendable, Codable, Hashable {
     public var lineNumber: Int
     public var rejection: Rejection
     public var raw: String
+
+    /// A NUL byte in the raw line becomes U+FFFD: SQLite's text binding ends a string at its
+    /// first NUL, so the ledger kept less of the line than the close wrote, and a rerun then
+    /// rendered rejected.csv and the report differently (and a NUL has no place in a CSV).
+    public init(sourceFile: String, lineNumber: Int, rejection: Rejection, raw: String) {
+        self.sourceFile = sourceFile
+        self.lineNumber = lineNumber
+        self.rejection = rejection
+        self.raw = raw.utf8.contains(0) ? raw.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : raw
+    }
 }
 
 /// Per input file: rows read = applied + duplicates + rejected + pending.

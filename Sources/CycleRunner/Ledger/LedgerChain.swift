@@ -34,6 +34,9 @@ extension Ledger {
         let statement = try db.makeStatement(sql: sql)
         try statement.setArguments(arguments)
         let handle = statement.sqliteStatement
+        // The statement finalizes its handle when released, so it must outlive every use of
+        // the handle below; this defer, declared first, runs last.
+        defer { withExtendedLifetime(statement) {} }
         defer { sqlite3_reset(handle) }
         let columns = sqlite3_column_count(handle)
         var buffer: [UInt8] = []
