@@ -390,7 +390,9 @@ public final class StagingArea: @unchecked Sendable {
     private let beforeEachFile: @Sendable () throws -> Void
     private let writeFile: OutputWriter.FileWriter
     private let onFile: OutputWriter.FileProgress?
-    /// Set once the documents are started on other threads; read on the caller's thread only.
+    /// Set once the documents are started on other threads. Only the close's own steps touch
+    /// it, one after another (on its thread, or inside the ledger's transaction on SQLite's
+    /// writer queue while the close waits), never the document writers.
     private(set) var documentsStarted = false
     private var documentsJob: Pending<(any Error)?>?
 
