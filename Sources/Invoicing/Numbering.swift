@@ -7,16 +7,11 @@ public enum DocumentNumber {
         let padded = digits.count >= 6 ? digits : String(repeating: "0", count: 6 - digits.count) + digits
         return prefix + pad(year, 4) + "-" + padded
     }
-
-    /// Orders documents for numbering within one close (§6.8): issue instant, org, kind of
-    /// cause (renewal, top-up, refund), id.
-    public static func numberingOrder(_ lhs: Document, _ rhs: Document) -> Bool {
-        NumberingKey(lhs) < NumberingKey(rhs)
-    }
 }
 
-/// The fields of a document that decide its place in the numbering order, apart from the
-/// rest of it: a sort that compared whole documents copied two of them per comparison.
+/// The order documents are numbered in within one close (§6.8): issue instant, org, kind of
+/// cause (renewal, top-up, refund), id. Only the fields that decide it are kept, apart from
+/// the rest of the document: a sort that compared whole documents copied two per comparison.
 public struct NumberingKey: Comparable, Sendable {
     public var issueInstant: Instant
     public var orgId: String

@@ -80,16 +80,19 @@ import Testing
         usage += Array("bad".utf8) + [0xC3, 0x28] + Array(",acme,2026-01-10T10:00:00Z,u1,script,5\n".utf8)
         // A byte-order mark is only skipped at the very start of a file; in the middle it is data.
         usage += Array("bom,".utf8) + [0xEF, 0xBB, 0xBF] + Array("acme,2026-01-10T10:00:00Z,u1,script,5\n".utf8)
+        // A conflicting duplicate keeps its raw line, read again at the end, with a NUL in a
+        // column no rule reads.
+        usage += Array((Self.row("dup") + "dup,acme,2026-01-10T10:00:00Z,u1,script,6,a\u{0}b\n").utf8)
         let input = try Self.folder(usage: [0xEF, 0xBB, 0xBF] + usage)
         let (summary, output) = try Self.close(input)
         let counts = try #require(Self.usageCounts(summary))
-        #expect(counts.read == 4 && counts.applied == 1 && counts.rejected == 3)
+        #expect(counts.read == 6 && counts.applied == 2 && counts.rejected == 4)
         let rejected = Self.rejected(output)
         #expect(rejected.components(separatedBy: "invalid_text").count == 3)
         #expect(rejected.contains("unknown_org"))
         // The NUL is kept as U+FFFD, and the ledger holds the same text: rendered again from
         // the ledger, the file is the same (SQLite's text binding used to end it at the NUL).
-        #expect(!rejected.utf8.contains(0) && rejected.contains("nul\u{FFFD}"))
+        #expect(!rejected.utf8.contains(0) && rejected.contains("nul\u{FFFD}") && rejected.contains("a\u{FFFD}b"))
         try FileManager.default.removeItem(atPath: output + "/closes")
         _ = try Fixtures.close(input, output, through: Self.through)
         #expect(Self.rejected(output) == rejected)

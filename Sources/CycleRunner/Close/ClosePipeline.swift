@@ -1,4 +1,3 @@
-import Dispatch
 import Invoicing
 
 /// How a close was asked for.
@@ -192,10 +191,9 @@ public enum ClosePipeline {
         }
         try phase("parsed", options)
         // The input files are hashed for the chain on another thread while the engine runs.
-        let inputHash = Pending<String>()
         let hashedFiles = ["plans.yaml"] + input.files
         let inputFolder = options.inputFolder
-        DispatchQueue.global().async { inputHash.fulfil(Ledger.inputHash(folder: inputFolder, files: hashedFiles)) }
+        let inputHash = Pending.running { Ledger.inputHash(folder: inputFolder, files: hashedFiles) }
         defer { _ = inputHash.read() }
 
         var work: CloseWork
@@ -296,14 +294,8 @@ public enum ClosePipeline {
         // into its file on this one. (The ledger stays on this thread: a pool released last by
         // another thread would close, and take its file lock, after the close had returned.)
         if let staged {
-            let published = Pending<(any Error)?>()
-            DispatchQueue.global().async {
-                do {
-                    try OutputWriter.publish(staged, beforeEachFile: { try options.onPhase?("publish") })
-                    published.fulfil(nil)
-                } catch {
-                    published.fulfil(error)
-                }
+            let published = inBackground {
+                try OutputWriter.publish(staged, beforeEachFile: { try options.onPhase?("publish") })
             }
             ledger.checkpoint()
             if let error = published.wait() {

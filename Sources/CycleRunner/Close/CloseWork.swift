@@ -291,7 +291,7 @@ struct CloseWork {
         keys.sort { $0.instant != $1.instant ? $0.instant < $1.instant : $0.position < $1.position }
         var order = keys.map(\.position)
         var runStart = 0
-        for index in keys.indices.dropFirst() + [keys.count] {
+        for index in stride(from: 1, through: keys.count, by: 1) {
             guard index == keys.count || keys[index].instant != keys[runStart].instant else { continue }
             if index - runStart > 1 {
                 let run = order[runStart..<index].sorted { OrgEvent.precedes(events[$0], events[$1]) }

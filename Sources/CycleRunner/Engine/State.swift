@@ -153,6 +153,7 @@ public struct OrgState: Codable, Sendable, Hashable {
         }
         return taken
     }
+
     public var topUpTotal: Int64 { topUps.reduce(0) { $0 + $1.amount } }
 
     /// Rk: the k-th month after the start, on the start's day clamped to the month.

@@ -101,7 +101,8 @@ public struct RejectedRow: Sendable, Codable, Hashable {
     public var sourceFile: String
     public var lineNumber: Int
     public var rejection: Rejection
-    public var raw: String
+    /// Set only by the initializer, which keeps every raw line storable.
+    public private(set) var raw: String
 
     /// A NUL byte in the raw line becomes U+FFFD: SQLite's text binding ends a string at its
     /// first NUL, so the ledger kept less of the line than the close wrote, and a rerun then

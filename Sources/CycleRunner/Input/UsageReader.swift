@@ -44,7 +44,6 @@ enum UsageReader {
         var orgs: OrgDirectory
         var orgTable: ByteTable
         var orgStarts: [Instant]
-        var orgHashers: [StableHasher]
         var actionNames: [String]
         var actionTable: ByteTable
     }
@@ -108,7 +107,7 @@ enum UsageReader {
             }
             let fileIndex = input.addFile("usage/" + name)
             merge(
-                &parsed, fileIndex: fileIndex, lookups: lookups, userTable: &userTable, eventTable: &eventTable,
+                &parsed, fileIndex: fileIndex, userTable: &userTable, eventTable: &eventTable,
                 missingRaw: &missingRaw[index, default: []], input: &input)
         }
         if let failure { throw failure }
@@ -123,7 +122,11 @@ enum UsageReader {
             do {
                 try table.forEachRow(
                     { row in
-                        if let rejected = byLine[row.lineNumber] { input.rejected[rejected].raw = row.rawText }
+                        guard let position = byLine[row.lineNumber] else { return }
+                        let rejected = input.rejected[position]
+                        input.rejected[position] = RejectedRow(
+                            sourceFile: rejected.sourceFile, lineNumber: rejected.lineNumber,
+                            rejection: rejected.rejection, raw: row.rawText)
                     }, onProblem: { _, _, _ in })
             } catch {
                 throw InputError(file: display, "cannot be read: \(error)")
@@ -167,7 +170,7 @@ enum UsageReader {
             actionTable.insert(hash: name.withUTF8 { ByteTable.hash($0) }, index: Int32(index))
         }
         return Lookups(
-            orgs: orgs, orgTable: orgTable, orgStarts: orgStarts, orgHashers: orgHashers, actionNames: actionNames,
+            orgs: orgs, orgTable: orgTable, orgStarts: orgStarts, actionNames: actionNames,
             actionTable: actionTable)
     }
 
@@ -258,7 +261,7 @@ enum UsageReader {
     /// against every row kept before them, and its rejections recorded in line order. The
     /// records kept are moved to the front of the file's own array, which becomes its chunk.
     static func merge(
-        _ parsed: inout ParsedFile, fileIndex: Int32, lookups: Lookups, userTable: inout ByteTable,
+        _ parsed: inout ParsedFile, fileIndex: Int32, userTable: inout ByteTable,
         eventTable: inout ByteTable, missingRaw: inout [(line: Int, rejected: Int)], input: inout InputFolder
     ) {
         // The records are taken, not copied: a second reference to them would make the first

@@ -23,8 +23,8 @@ public final class Ledger {
         // as "database is locked" by the test that reads balances beside a close).
         configuration.busyMode = readOnly ? .timeout(10) : .immediateError
         // No checkpoint right after each commit: a close checkpoints its few hundred megabytes
-        // of log on another thread while its files are put in place (`checkpoint`), and the
-        // last connection to close checkpoints whatever is left.
+        // of log while its files are renamed into place on other threads (`checkpoint`), and
+        // the last connection to close checkpoints whatever is left.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         pool = try DatabasePool(path: path, configuration: configuration)
         if !readOnly { try Ledger.migrator.migrate(pool) }
@@ -468,11 +468,8 @@ extension Ledger {
         var next = encodeChunk(chunks[0])
         for index in chunks.indices {
             let current = try next.get()
-            let pending = index + 1 < chunks.count ? Pending<Result<[Encoded], Error>>() : nil
-            if let pending {
-                let following = chunks[index + 1]
-                DispatchQueue.global().async { pending.fulfil(encodeChunk(following)) }
-            }
+            let following = index + 1 < chunks.count ? chunks[index + 1] : nil
+            let pending = following.map { chunk in Pending.running { encodeChunk(chunk) } }
             for (item, text) in zip(chunks[index], current) { try insert(item, text) }
             if let pending { next = pending.wait() }
         }
@@ -538,19 +535,6 @@ public struct StableHasher: Sendable {
             byte(UInt8(truncatingIfNeeded: bits))
             bits >>= 8
         }
-        byte(0x1F)
-    }
-
-    /// A text's UTF-8 bytes and the separator, as `add(String)` hashes them: for fields still in
-    /// the CSV buffer.
-    @inline(__always)
-    public mutating func add(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-        var local = state
-        for value in bytes {
-            local ^= UInt64(value)
-            local &*= 0x0000_0100_0000_01b3
-        }
-        state = local
         byte(0x1F)
     }
 

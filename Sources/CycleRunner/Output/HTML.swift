@@ -64,19 +64,20 @@ private func htmlMarkup(_ byte: UInt8) -> Bool {
 /// Groups digits in threes for people (12345 → 12,345).
 public func grouped(_ value: Int64) -> String {
     var bytes: [UInt8] = []
-    appendGrouped(value, to: &bytes)
+    appendDecimal(value, groupingThousands: true, to: &bytes)
     return String(decoding: bytes, as: UTF8.self)
 }
 
-/// Appends `grouped(value)`. Written from the last digit backwards into a small buffer:
-/// statements call this hundreds of times each.
-func appendGrouped(_ value: Int64, to bytes: inout [UInt8]) {
+/// Appends a number's decimal digits, as `String(value)` writes them, or as `grouped` does.
+/// Written from the last digit backwards into a small buffer: statements call this hundreds
+/// of times each.
+func appendDecimal(_ value: Int64, groupingThousands: Bool = false, to bytes: inout [UInt8]) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
         var magnitude = value.magnitude
         var position = 32
         var digits = 0
         repeat {
-            if digits > 0, digits % 3 == 0 {
+            if groupingThousands, digits > 0, digits % 3 == 0 {
                 position -= 1
                 buffer[position] = 0x2C
             }

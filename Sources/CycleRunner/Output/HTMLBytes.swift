@@ -77,25 +77,7 @@ struct HTMLBytes: ExpressibleByStringInterpolation {
 
         /// A number with its digits grouped in threes, as `grouped` writes it.
         mutating func appendInterpolation(grouped number: Int64) {
-            appendGrouped(number, to: &bytes)
+            appendDecimal(number, groupingThousands: true, to: &bytes)
         }
-    }
-}
-
-/// Appends a number's decimal digits, as `String(number)` writes them.
-func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
-        var magnitude = value.magnitude
-        var position = 24
-        repeat {
-            position -= 1
-            buffer[position] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
-            magnitude /= 10
-        } while magnitude > 0
-        if value < 0 {
-            position -= 1
-            buffer[position] = 0x2D
-        }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position..<24]))
     }
 }

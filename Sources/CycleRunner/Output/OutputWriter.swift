@@ -188,9 +188,9 @@ public enum OutputWriter {
     /// rerun finds them changed and renders them all again.
     public static func publish(_ staged: Staged, beforeEachFile: @Sendable () throws -> Void = {}) throws {
         // Folders first, then the renames on every core (each is one system call, and tens of
-        // thousands of them were a second or more), then the report alone, last.
-        // Ten thousand org folders made one after another were most of a second; each is made
-        // after its parent, which is made first, so the workers never race on a shared parent.
+        // thousands of them were a second or more), then the report alone, last. The folders
+        // are made on every core too (ten thousand org folders, one after another, were most of
+        // a second), after their parents, so the workers never race on a shared parent.
         var folderSet: Set<Substring> = []
         for relative in staged.files {
             if let slash = relative.lastIndex(of: "/") { folderSet.insert(relative[..<slash]) }
@@ -258,14 +258,8 @@ public enum OutputWriter {
         // The close's tables, journal and report are a file each, written on one thread while
         // the statements are written on every core: one after another, they left a core idle
         // for most of a second.
-        let closeFiles = Pending<(any Error)?>()
-        DispatchQueue.global().async {
-            do {
-                try writeCloseFiles(set, documents: documents, closeFolder: closeFolder, catalog: catalog, write: write)
-                closeFiles.fulfil(nil)
-            } catch {
-                closeFiles.fulfil(error)
-            }
+        let closeFiles = inBackground {
+            try writeCloseFiles(set, documents: documents, closeFolder: closeFolder, catalog: catalog, write: write)
         }
         do {
             if !area.documentsStarted { try area.writeDocuments(documents) }
@@ -443,16 +437,7 @@ public final class StagingArea: @unchecked Sendable {
     public func startDocuments(_ documents: [Document]) {
         precondition(!documentsStarted, "the documents are staged once")
         documentsStarted = true
-        let job = Pending<(any Error)?>()
-        documentsJob = job
-        DispatchQueue.global().async {
-            do {
-                try self.writeDocuments(documents)
-                job.fulfil(nil)
-            } catch {
-                job.fulfil(error)
-            }
-        }
+        documentsJob = inBackground { try self.writeDocuments(documents) }
     }
 
     /// Waits for the documents started by `startDocuments`, if any; their failure is this call's.

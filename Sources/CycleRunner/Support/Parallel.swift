@@ -96,3 +96,24 @@ final class Pending<Value: Sendable>: @unchecked Sendable {
         return value!
     }
 }
+
+extension Pending {
+    /// Runs `body` on another thread; its result arrives here.
+    static func running(_ body: @escaping @Sendable () -> Value) -> Pending<Value> {
+        let pending = Pending<Value>()
+        DispatchQueue.global().async { pending.fulfil(body()) }
+        return pending
+    }
+}
+
+/// Runs `body` on another thread; what arrives is its error, or nil once it has succeeded.
+func inBackground(_ body: @escaping @Sendable () throws -> Void) -> Pending<(any Error)?> {
+    Pending.running {
+        do {
+            try body()
+            return nil
+        } catch {
+            return error
+        }
+    }
+}

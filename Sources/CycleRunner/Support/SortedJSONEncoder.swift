@@ -288,64 +288,29 @@ final class JSONByteWriter: Encoder {
 
     /// The positions of the open object's members in key order. A type encodes the same keys in
     /// the same order almost every time, so the order found for a key type is kept and reused
-    /// while the keys match (compared as the same string literals, which is cheap). A
-    /// dictionary lists the same keys in a different order each time (its order depends on
-    /// where its storage lies), so when the keys are the known ones in another order, each is
-    /// placed by looking it up among the known keys instead of sorting them all again.
+    /// while the keys match (compared as the same string literals, which is cheap).
     private func memberOrder() -> [Int] {
         let count = members.count - memberBase
-        guard let keyType, let known = JSONByteWriter.knownOrders.value(for: keyType, count: count) else {
-            return sortedMemberOrder(count: count)
-        }
-        var matches = true
-        // Bytes, not String equality: two spellings of one text are different keys here.
-        for index in 0..<count where !utf8Equal(known.keys[index], members[memberBase + index].key) {
-            matches = false
-            break
-        }
-        if matches { return known.order }
-        // Few keys sort as fast as they are looked up.
-        guard let ranks = known.ranks else { return sortedMemberOrder(count: count) }
-        // order[rank] is the member whose key has that place among the keys in order; each place
-        // must be taken once.
-        var order = [Int](repeating: -1, count: count)
-        for index in 0..<count {
-            let key = members[memberBase + index].key
-            guard let rank = ranks[key], utf8Equal(known.sortedKeys[rank], key), order[rank] < 0 else {
-                return sortedMemberOrder(count: count)
+        if let keyType, let known = JSONByteWriter.knownOrders.value(for: keyType), known.keys.count == count {
+            var matches = true
+            // Bytes, not String equality: two spellings of one text are different keys here.
+            for index in 0..<count where !utf8Equal(known.keys[index], members[memberBase + index].key) {
+                matches = false
+                break
             }
-            order[rank] = index
+            if matches { return known.order }
         }
-        return order
-    }
-
-    /// Sorts the open object's members by key and remembers the order for their key type.
-    private func sortedMemberOrder(count: Int) -> [Int] {
         let order = (0..<count).sorted { utf8Less(members[memberBase + $0].key, members[memberBase + $1].key) }
         if let keyType {
             JSONByteWriter.knownOrders.set(
-                KnownOrder(keys: members[memberBase...].map(\.key), order: order), for: keyType, count: count)
+                KnownOrder(keys: members[memberBase...].map(\.key), order: order), for: keyType)
         }
         return order
     }
 
     struct KnownOrder: Sendable {
-        /// The keys in the order the type wrote them, and the positions that sort them.
         var keys: [String]
         var order: [Int]
-        /// The keys sorted, and each key's place among them (only for objects with many keys).
-        var sortedKeys: [String]
-        var ranks: [String: Int]?
-
-        init(keys: [String], order: [Int]) {
-            self.keys = keys
-            self.order = order
-            sortedKeys = order.map { keys[$0] }
-            guard keys.count >= 16 else { return }
-            var ranks: [String: Int] = [:]
-            for (rank, key) in sortedKeys.enumerated() { ranks[key] = rank }
-            self.ranks = ranks
-        }
     }
 
     static let twoSpaces: [UInt8] = [0x20, 0x20]
@@ -521,25 +486,18 @@ struct JSONSingleValueContainer: SingleValueEncodingContainer {
 
 /// A lock-guarded map from coding-key types to the key order last seen for them.
 final class KnownOrders: @unchecked Sendable {
-    /// A coding-key type and a number of keys: dictionaries share one coding-key type, so the
-    /// count keeps their orders apart by size.
-    struct Slot: Hashable {
-        var type: ObjectIdentifier
-        var count: Int
-    }
-
     private let lock = NSLock()
-    private var orders: [Slot: JSONByteWriter.KnownOrder] = [:]
+    private var orders: [ObjectIdentifier: JSONByteWriter.KnownOrder] = [:]
 
-    func value(for type: ObjectIdentifier, count: Int) -> JSONByteWriter.KnownOrder? {
+    func value(for type: ObjectIdentifier) -> JSONByteWriter.KnownOrder? {
         lock.lock()
         defer { lock.unlock() }
-        return orders[Slot(type: type, count: count)]
+        return orders[type]
     }
 
-    func set(_ order: JSONByteWriter.KnownOrder, for type: ObjectIdentifier, count: Int) {
+    func set(_ order: JSONByteWriter.KnownOrder, for type: ObjectIdentifier) {
         lock.lock()
         defer { lock.unlock() }
-        orders[Slot(type: type, count: count)] = order
+        orders[type] = order
     }
 }
