@@ -47,6 +47,11 @@ public struct Party: Codable, Sendable, Hashable {
     /// `scheme:id`, for example `0088:5060000000009` (BT-34 / BT-49).
     public var endpointId: String?
 
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case city, countryCode, endpointId, name, postalCode, street, vatId
+    }
+
     public init(
         name: String, street: String, city: String, postalCode: String, countryCode: String,
         vatId: String? = nil, endpointId: String? = nil
@@ -65,6 +70,11 @@ public struct Party: Codable, Sendable, Hashable {
 public struct TaxTreatment: Codable, Sendable, Hashable {
     public var categoryCode: String
     public var rateHundredths: Int64
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case categoryCode, rateHundredths
+    }
 
     public init(categoryCode: String, rateHundredths: Int64) {
         self.categoryCode = categoryCode
@@ -91,6 +101,11 @@ public struct DocumentLine: Codable, Sendable, Hashable {
     public var amountMinor: Int64
     public var periodStart: CivilDate?
     public var periodEnd: CivilDate?
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case amountMinor, itemName, kind, note, periodEnd, periodStart, quantity, unitPrice
+    }
 
     public init(
         kind: LineKind, itemName: String, note: String? = nil, quantity: Int64, unitPrice: UnitPrice,
@@ -159,6 +174,12 @@ public struct Document: Codable, Sendable, Hashable {
     public var referencedSourceId: String?
     /// Marks a what-if document that must never be taken for a real one.
     public var isDraft: Bool
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case buyer, buyerReference, currencyCode, dueDate, isDraft, issueDate, issueInstant, kind, lines, number, orgId,
+            payment, periodEnd, periodStart, referencedNumber, referencedSourceId, seller, source, sourceId, tax
+    }
 
     public init(
         number: String = "", kind: DocumentKind, source: DocumentSource, sourceId: String, orgId: String,

@@ -125,6 +125,74 @@ struct JSONEncodingTests {
         #expect(compared > 30)
     }
 
+    /// The statements a real close writes are Foundation's bytes too, and every object of the
+    /// ledger's rows and the statements is written in place: only dictionaries, whose keys come
+    /// in hash order, are rewritten in key order. A type whose `CodingKeys` are not declared in
+    /// key order (or that has none) shows up here by name.
+    @Test func theLedgersRowsAndStatementsAreWrittenInPlace() throws {
+        let (input, last) = try Fixtures.generatedInput(seed: 12, orgs: 8, months: 3, events: 12)
+        let output = TestPaths.temporaryFolder("json-in-place")
+        _ = try Fixtures.close(input, output, through: last)
+        let ledger = try Ledger(path: output + "/ledger.sqlite", readOnly: true)
+        var rewritten: Set<String> = []
+        var compared = 0
+        func check<T: Encodable>(_ value: T, pretty: Bool = false, slashes: Bool = true) throws {
+            let encoder = SortedJSONEncoder(prettyPrinted: pretty, escapesSlashes: slashes)
+            let (bytes, types) = try encoder.encodeNamingRewrites(value)
+            #expect(bytes == Array(try Self.foundation(pretty, slashes).encode(value)))
+            rewritten.formUnion(types)
+            compared += 1
+        }
+        for run in try ledger.allRunIds() {
+            for period in try ledger.periods(run: run) { try check(period) }
+            for document in try ledger.documents(run: run) { try check(document) }
+        }
+        for org in try ledger.orgs() {
+            try check(org.profile)
+            if let state = org.state { try check(state) }
+        }
+        let statements = try FileManager.default.subpathsOfDirectory(atPath: output + "/statements")
+            .filter { $0.hasSuffix(".json") }
+        for path in statements {
+            let data = try Data(contentsOf: URL(fileURLWithPath: output + "/statements/" + path))
+            try check(try JSONDecoder().decode(Statement.self, from: data), pretty: true, slashes: false)
+        }
+        #expect(statements.count > 10 && compared > 40 + statements.count)
+        #expect(rewritten.filter { !$0.contains("_DictionaryCodingKey") }.sorted() == [])
+    }
+
+    /// Keys declared in order, with absent optionals and empty objects among them.
+    struct InOrder: Codable {
+        var alpha: Int64
+        var beta: String?
+        var delta: [InOrder]
+        var gamma: Bool?
+        var zeta: String
+        var zetaMap: [String: Int64]
+    }
+
+    /// Keys in order for three members, then one that sorts first: written in place, then
+    /// rewritten from the middle of the object.
+    struct OrderBrokenLate: Codable {
+        var b: Int64
+        var c: InOrder
+        var d: String?
+        var a: [Int64]
+    }
+
+    @Test(arguments: [(false, true), (false, false), (true, true), (true, false)])
+    func matchesFoundationWhenKeysComeInOrderOrStopDoingSo(pretty: Bool, escapesSlashes: Bool) throws {
+        let leaf = InOrder(alpha: -1, beta: nil, delta: [], gamma: false, zeta: "a/b", zetaMap: [:])
+        let tree = InOrder(alpha: 2, beta: "\"", delta: [leaf, leaf], gamma: nil, zeta: "", zetaMap: ["y": 1, "x": 2])
+        let broken = [OrderBrokenLate(b: 1, c: tree, d: nil, a: [3]), OrderBrokenLate(b: 0, c: leaf, d: "d", a: [])]
+        let encoder = SortedJSONEncoder(prettyPrinted: pretty, escapesSlashes: escapesSlashes)
+        #expect(try encoder.encode(tree) == Array(try Self.foundation(pretty, escapesSlashes).encode(tree)))
+        let (bytes, rewritten) = try encoder.encodeNamingRewrites(broken)
+        #expect(bytes == Array(try Self.foundation(pretty, escapesSlashes).encode(broken)))
+        #expect(rewritten.filter { $0.contains("OrderBrokenLate") }.count == 2)
+        #expect(!rewritten.contains { $0.contains("InOrder") })
+    }
+
     struct Integers: Codable {
         var int8: Int8
         var int16: Int16

@@ -49,6 +49,16 @@ public struct PeriodRecord: Codable, Sendable, Hashable {
     public var bankLotsAfter: [BankLot]
     public var topUpLotsAfter: [TopUpLot]
 
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case bankLotsAfter, closingBank, closingCurrent, closingDeficit, closingTopUp, creditsWithoutPermission,
+            deficitRepaid, deficitSettled, eventsByUnknownMembers, eventsWithoutPermission, expiredAge, expiredCap,
+            expiredTopUp, freshCredits, fromBank, fromCurrent, fromTopUp, lateEvents, monthlyCreditsNext, mostExpensive,
+            nextBank, nextCurrent, nextDeficit, nextTopUp, openingBank, openingCurrent, openingDeficit, openingTopUp,
+            orgId, overageBilled, overdraft, periodEnd, periodStart, planId, planName, prorationCredits,
+            refundedCredits, rolledOver, topUpCredits, topUpLotsAfter, usageByAction, usageCredits, usageEvents
+    }
+
     public static let csvHeader = [
         "org_id", "period_start", "period_end", "plan_id", "opening_current", "opening_bank", "opening_topup",
         "opening_deficit", "usage_events", "usage_credits", "from_current", "from_bank", "from_topup", "overdraft",

@@ -4,6 +4,11 @@ import Invoicing
 public struct BankLot: Codable, Sendable, Hashable {
     public var bankedOn: CivilDate
     public var amount: Int64
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case amount, bankedOn
+    }
 }
 
 /// Credits of one pack purchase.
@@ -14,6 +19,11 @@ public struct TopUpLot: Codable, Sendable, Hashable {
     public var expiresAt: Instant?
     public var amount: Int64
     public var priceMinor: Int64
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case amount, expiresAt, packId, priceMinor, purchaseId, purchasedAt
+    }
 
     /// Spending order of §6.3: soonest expiry first ("never" last), then purchase time and id.
     static func spendsBefore(_ lhs: TopUpLot, _ rhs: TopUpLot) -> Bool {
@@ -40,6 +50,11 @@ public struct ActionUsage: Codable, Sendable, Hashable {
     public var events: Int64 = 0
     public var credits: Int64 = 0
 
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case credits, events
+    }
+
     mutating func add(credits used: Int64) {
         events += 1
         credits += used
@@ -54,6 +69,11 @@ public struct NotableEvent: Codable, Sendable, Hashable {
     public var user: String
     public var credits: Int64
     public var late: Bool
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case action, credits, eventId, late, occurredAt, user
+    }
 }
 
 /// A prorated charge for an upgrade in the period, billed on the next renewal invoice.
@@ -63,6 +83,11 @@ public struct ProrationCharge: Codable, Sendable, Hashable {
     public var toPlan: PlanID
     public var amountMinor: Int64
     public var credits: Int64
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case amountMinor, at, credits, fromPlan, toPlan
+    }
 }
 
 /// The running totals of the open period; it becomes a `PeriodRecord` at the renewal that
@@ -92,6 +117,14 @@ public struct PeriodAccumulator: Codable, Sendable, Hashable {
     public var creditsWithoutPermission: Int64 = 0
     public var eventsByUnknownMembers: Int64 = 0
     public var prorations: [ProrationCharge] = []
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case creditsWithoutPermission, deficitRepaid, end, eventsByUnknownMembers, eventsWithoutPermission,
+            expiredTopUp, fromBank, fromCurrent, fromTopUp, lateEvents, mostExpensive, openingBank, openingCurrent,
+            openingDeficit, openingTopUp, overdraft, prorationCredits, prorations, refundedCredits, start, topUpCredits,
+            usageByAction, usageCredits, usageEvents
+    }
 
     init(start: CivilDate, end: CivilDate) {
         self.start = start
@@ -132,6 +165,12 @@ public struct OrgState: Codable, Sendable, Hashable {
     public var deficit: Int64 = 0
     public var purchases: [PurchaseID: PurchaseStatus] = [:]
     public var period: PeriodAccumulator?
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case bank, current, deficit, orgId, pendingPlan, period, periodIndex, plan, purchases, startDate, started,
+            topUps
+    }
 
     public init(orgId: OrgID, startDate: CivilDate, plan: PlanID) {
         self.orgId = orgId

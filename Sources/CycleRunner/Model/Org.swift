@@ -5,6 +5,11 @@ public struct CustomTerms: Codable, Sendable, Hashable {
     public var monthlyCredits: Int64
     public var bankCap: Int64
     public var priceMinor: Int64
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case bankCap, monthlyCredits, priceMinor
+    }
 }
 
 /// One org as orgs.csv (or the ledger, for an org no longer in the file) describes it.
@@ -23,6 +28,12 @@ public struct OrgProfile: Codable, Sendable, Hashable {
     public var endpointId: String?
     public var buyerReference: String?
     public var customTerms: CustomTerms?
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case buyerReference, city, countryCode, currencyCode, customTerms, endpointId, firstPlanId, id, name,
+            postalCode, startDate, street, tax, vatId
+    }
 
     public var party: Party {
         Party(

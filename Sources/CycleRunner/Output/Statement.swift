@@ -12,6 +12,11 @@ public struct Statement: Codable, Sendable {
         public var tax: String
         public var total: String
         public var totalMinor: Int64
+
+        // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+        enum CodingKeys: String, CodingKey {
+            case currency, issueDate, kind, net, number, tax, total, totalMinor
+        }
     }
 
     public struct Flags: Codable, Sendable {
@@ -22,6 +27,12 @@ public struct Statement: Codable, Sendable {
         public var eventsWithoutPermission: Int64
         public var creditsWithoutPermission: Int64
         public var eventsByUnknownMembers: Int64
+
+        // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+        enum CodingKeys: String, CodingKey {
+            case bankBelowBuffer, bankBufferCredits, creditsWithoutPermission, eventsByUnknownMembers,
+                eventsWithoutPermission, overdraft
+        }
     }
 
     public struct ActionLine: Codable, Sendable {
@@ -29,6 +40,11 @@ public struct Statement: Codable, Sendable {
         public var label: String
         public var events: Int64
         public var credits: Int64
+
+        // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+        enum CodingKeys: String, CodingKey {
+            case action, credits, events, label
+        }
     }
 
     /// A rollover lot with the date its age limit would expire it, if the plan has one.
@@ -38,6 +54,11 @@ public struct Statement: Codable, Sendable {
         /// The renewal at which the lot expires by age under the plan in effect; nil when the
         /// plan has no age limit (the bank cap may still trim it at any renewal).
         public var expiresOn: CivilDate?
+
+        // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+        enum CodingKeys: String, CodingKey {
+            case amount, bankedOn, expiresOn
+        }
     }
 
     public var orgId: String
@@ -56,6 +77,12 @@ public struct Statement: Codable, Sendable {
     public var mostExpensiveEvents: [NotableEvent]
     public var invoices: [InvoiceRef]
     public var forecast: Forecast
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case bankLots, flags, forecast, invoices, monthlyCredits, mostExpensiveEvents, nextRenewal, orgId, orgName,
+            periodEnd, periodStart, plan, planName, summary, topUpLots, usageByAction
+    }
 
     /// - Parameters:
     ///   - history: the org's closed periods up to and including this one (for the burn rate).
@@ -149,6 +176,11 @@ public struct Forecast: Codable, Sendable, Hashable {
         public var action: String
         public var label: String
         public var credits: Int64
+
+        // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+        enum CodingKeys: String, CodingKey {
+            case action, credits, jobId, label
+        }
     }
 
     public struct Queue: Codable, Sendable, Hashable {
@@ -161,6 +193,11 @@ public struct Forecast: Codable, Sendable, Hashable {
         public var shortfall: Int64
         public var balanceAfter: Int64
         public var runOutDateAfter: CivilDate?
+
+        // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+        enum CodingKeys: String, CodingKey {
+            case asOf, balance, balanceAfter, covered, credits, jobs, runOutDateAfter, shortfall
+        }
     }
 
     /// Current + bank + top-up − deficit just after the renewal at period end.
@@ -176,6 +213,12 @@ public struct Forecast: Codable, Sendable, Hashable {
     public var runOutDate: CivilDate?
     public var nextRenewal: CivilDate
     public var queue: Queue?
+
+    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+    enum CodingKeys: String, CodingKey {
+        case balance, burnPerDayTenths, daysLeft, nextRenewal, queue, runOutDate, trailingDays, trailingPeriods,
+            trailingUsage
+    }
 
     public var runsOutBeforeRenewal: Bool { runOutDate.map { $0 < nextRenewal } ?? false }
 

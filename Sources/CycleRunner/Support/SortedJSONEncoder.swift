@@ -10,6 +10,10 @@ import Foundation
 /// members are written in the order the type encodes them and put in key order once, when
 /// the object is complete. `JSONEncodingTests` checks it against Foundation byte for byte.
 ///
+/// A type whose `CodingKeys` are declared in key order (the synthesized `encode(to:)` follows
+/// that declaration) has its members written in place as they come, with no second copy; the
+/// ledger's and the statements' types do so, and `JSONEncodingTests` checks that they stream.
+///
 /// It knows the shapes our types use: synthesized Codable (keyed containers), arrays,
 /// dictionaries, optionals and single values of strings, integers and booleans. Nested
 /// containers and super encoders, which none of our types use, are reported as errors rather
@@ -27,6 +31,15 @@ public struct SortedJSONEncoder: Sendable {
         let writer = JSONByteWriter(prettyPrinted: prettyPrinted, escapesSlashes: escapesSlashes)
         try writer.encodeValue(value)
         return writer.bytes
+    }
+
+    /// Encodes `value` and names the coding-key types of the objects that were rewritten in key
+    /// order (their members did not come in order), for the tests that keep our types streaming.
+    func encodeNamingRewrites<T: Encodable>(_ value: T) throws -> (bytes: [UInt8], rewritten: [String]) {
+        let writer = JSONByteWriter(prettyPrinted: prettyPrinted, escapesSlashes: escapesSlashes)
+        writer.recordsRewrites()
+        try writer.encodeValue(value)
+        return (writer.bytes, writer.rewrittenKeyTypes)
     }
 }
 
@@ -73,7 +86,13 @@ final class JSONByteWriter: Encoder {
         var memberBase = 0
         var elementCount = 0
         /// The coding-key type of the object being built, which names its usual key order.
-        var keyType: ObjectIdentifier?
+        var keyType: (any CodingKey.Type)?
+        /// True while the open object's members have come in key order: they are then written
+        /// in place, keys and separators included, and the object needs no rewriting.
+        var inOrder = false
+        /// The coding-key types of the objects that had to be rewritten in key order, recorded
+        /// only when a test asks (nil otherwise).
+        var rewrittenKeyTypes: [String]?
         var scratch: [UInt8] = []
     }
 
@@ -107,9 +126,13 @@ final class JSONByteWriter: Encoder {
         _read { yield state.pointee.elementCount }
         _modify { yield &state.pointee.elementCount }
     }
-    var keyType: ObjectIdentifier? {
+    var keyType: (any CodingKey.Type)? {
         _read { yield state.pointee.keyType }
         _modify { yield &state.pointee.keyType }
+    }
+    var inOrder: Bool {
+        _read { yield state.pointee.inOrder }
+        _modify { yield &state.pointee.inOrder }
     }
     private var scratch: [UInt8] {
         _read { yield state.pointee.scratch }
@@ -123,6 +146,9 @@ final class JSONByteWriter: Encoder {
         state.initialize(to: State())
         state.pointee.bytes.reserveCapacity(1024)
     }
+
+    func recordsRewrites() { state.pointee.rewrittenKeyTypes = [] }
+    var rewrittenKeyTypes: [String] { state.pointee.rewrittenKeyTypes ?? [] }
 
     deinit {
         state.deinitialize(count: 1)
@@ -142,9 +168,10 @@ final class JSONByteWriter: Encoder {
         if T.self == Double.self || T.self == Float.self {
             throw JSONEncodingUnsupported(description: "floating point values are not encoded")
         }
-        let saved = (frame, frameStart, memberBase, elementCount, keyType)
+        let saved = (frame, frameStart, memberBase, elementCount, keyType, inOrder)
         frame = .empty
         keyType = nil
+        inOrder = false
         frameStart = bytes.count
         memberBase = members.count
         elementCount = 0
@@ -155,7 +182,7 @@ final class JSONByteWriter: Encoder {
         case .unkeyed: finishArray()
         case .single: break
         }
-        (frame, frameStart, memberBase, elementCount, keyType) = saved
+        (frame, frameStart, memberBase, elementCount, keyType, inOrder) = saved
     }
 
     /// Encodes a member or an element one level deeper than the current value.
@@ -242,8 +269,31 @@ final class JSONByteWriter: Encoder {
 
     // MARK: Containers
 
+    /// Starts a member; while the members come in key order, its key is written in place.
     func beginMember(_ key: String) {
+        if inOrder {
+            if members.count > memberBase {
+                if utf8Less(members[members.count - 1].key, key) {
+                    bytes.append(0x2C)
+                    if prettyPrinted { bytes.append(0x0A) }
+                } else {
+                    inOrder = false
+                }
+            }
+            if inOrder { writeKey(key, to: &bytes) }
+        }
         members.append(Member(key: key, start: bytes.count, end: bytes.count))
+    }
+
+    /// Writes a member's indentation, key and colon (the value's depth is one more than `depth`).
+    private func writeKey(_ key: String, to target: inout [UInt8]) {
+        if prettyPrinted { for _ in 0...depth { target.append(contentsOf: JSONByteWriter.twoSpaces) } }
+        JSONByteWriter.append(key, escapingSlashes: escapesSlashes, to: &target)
+        if prettyPrinted {
+            target.append(contentsOf: [0x20, 0x3A, 0x20])
+        } else {
+            target.append(0x3A)
+        }
     }
 
     func endMember() { members[members.count - 1].end = bytes.count }
@@ -254,8 +304,20 @@ final class JSONByteWriter: Encoder {
         elementCount += 1
     }
 
-    /// Rewrites the members written since the object began in key order, with separators.
+    /// Closes the object, first rewriting its members in key order unless they came in order.
     private func finishObject() {
+        if frame == .keyed && inOrder {
+            if prettyPrinted {
+                bytes.append(0x0A)
+                for _ in 0..<depth { bytes.append(contentsOf: JSONByteWriter.twoSpaces) }
+            }
+            bytes.append(0x7D)
+            members.removeSubrange(memberBase...)
+            return
+        }
+        if state.pointee.rewrittenKeyTypes != nil, let keyType {
+            state.pointee.rewrittenKeyTypes?.append(String(reflecting: keyType))
+        }
         var object: [UInt8] = []
         swap(&object, &scratch)
         object.removeAll(keepingCapacity: true)
@@ -268,11 +330,7 @@ final class JSONByteWriter: Encoder {
                 object.append(0x2C)
                 if prettyPrinted { object.append(0x0A) }
             }
-            if prettyPrinted { for _ in 0...depth { object.append(contentsOf: JSONByteWriter.twoSpaces) } }
-            JSONByteWriter.append(member.key, escapingSlashes: escapesSlashes, to: &object)
-            if prettyPrinted { object.append(0x20) }
-            object.append(0x3A)
-            if prettyPrinted { object.append(0x20) }
+            writeKey(member.key, to: &object)
             object.append(contentsOf: bytes[member.start..<member.end])
         }
         if prettyPrinted {
@@ -291,6 +349,7 @@ final class JSONByteWriter: Encoder {
     /// while the keys match (compared as the same string literals, which is cheap).
     private func memberOrder() -> [Int] {
         let count = members.count - memberBase
+        let keyType = keyType.map { ObjectIdentifier($0) }
         if let keyType, let known = JSONByteWriter.knownOrders.value(for: keyType), known.keys.count == count {
             var matches = true
             // Bytes, not String equality: two spellings of one text are different keys here.
@@ -329,8 +388,13 @@ final class JSONByteWriter: Encoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         precondition(frame == .empty || frame == .keyed, "a value asked for two kinds of container")
+        if frame == .empty {
+            bytes.append(0x7B)
+            if prettyPrinted { bytes.append(0x0A) }
+            inOrder = true
+        }
         frame = .keyed
-        keyType = ObjectIdentifier(Key.self)
+        keyType = Key.self
         return KeyedEncodingContainer(JSONKeyedContainer<Key>(writer: self))
     }
 
