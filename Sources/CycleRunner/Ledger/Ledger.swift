@@ -327,7 +327,7 @@ public final class Ledger {
                 let orgStatement = try db.makeStatement(
                     sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
                 let encodeOrg: @Sendable (StoredOrg) throws -> OrgTexts = { org in
-                    OrgTexts(profile: try encode(org.profile), state: try org.state.map { try encode($0) })
+                    OrgTexts(profile: try encode(org.profile), state: org.state.map { encodeDirectly($0) })
                 }
                 try Ledger.inEncodedChunks(commit.orgs, encodeOrg) { org, texts in
                     try orgStatement.execute(arguments: [org.profile.id.rawValue, texts.profile, texts.state])
@@ -335,7 +335,7 @@ public final class Ledger {
                 let periodStatement = try db.makeStatement(
                     sql: "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)"
                 )
-                try Ledger.inEncodedChunks(commit.periods, encode) { period, periodText in
+                try Ledger.inEncodedChunks(commit.periods, encodeDirectly) { period, periodText in
                     try periodStatement.execute(arguments: [
                         period.orgId.rawValue, period.periodEnd.description, period.periodStart.description, runId,
                         periodText,
@@ -492,6 +492,11 @@ public struct RunReport: Codable, Sendable, Hashable {
 /// (`SortedJSONEncoder` is the faster writer of the same bytes).
 func encode<T: Encodable>(_ value: T) throws -> String {
     String(decoding: try SortedJSONEncoder().encode(value), as: UTF8.self)
+}
+
+/// The same bytes, for the rows written by the ten thousand (`JSONWritable`).
+func encodeDirectly<T: JSONWritable>(_ value: T) -> String {
+    String(decoding: JSONOut.encode(value), as: UTF8.self)
 }
 
 func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {

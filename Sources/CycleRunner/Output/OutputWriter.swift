@@ -352,7 +352,6 @@ extension OutputWriter {
         for period in set.periods { latestEnd[period.orgId.rawValue] = period.periodEnd }
         let latest = latestEnd
         try inParallel(set.periods.count) { index in
-            let encoder = SortedJSONEncoder(prettyPrinted: true, escapesSlashes: false)
             let period = set.periods[index]
             let issued = (set.documentsByOrg[period.orgId.rawValue] ?? []).filter {
                 $0.issueDate >= period.periodStart && $0.issueDate < period.periodEnd
@@ -363,7 +362,7 @@ extension OutputWriter {
                 queue: latest[period.orgId.rawValue] == period.periodEnd ? set.queue[period.orgId] : nil,
                 closedThrough: set.run.through)
             let base = "statements/" + period.orgId.rawValue + "/" + period.periodEnd.description
-            var json = try encoder.encode(statement)
+            var json = JSONOut.encode(statement, prettyPrinted: true, escapesSlashes: false)
             json.append(0x0A)
             try write(base + ".json", json)
             try write(base + ".html", StatementHTML.render(statement))

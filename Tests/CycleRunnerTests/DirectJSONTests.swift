@@ -1,0 +1,132 @@
+// Proves the hand-written JSON writers of the ledger's period records and org states and of the statements write exactly Foundation's sorted-key bytes, on the rows of real closes and on awkward texts.
+import Foundation
+import Invoicing
+import Testing
+
+@testable import CycleRunnerCore
+
+struct DirectJSONTests {
+    static func foundation(pretty: Bool, escapesSlashes: Bool = true) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        var formatting: JSONEncoder.OutputFormatting = [.sortedKeys]
+        if pretty { formatting.insert(.prettyPrinted) }
+        if !escapesSlashes { formatting.insert(.withoutEscapingSlashes) }
+        encoder.outputFormatting = formatting
+        return encoder
+    }
+
+    /// The value's hand-written JSON next to Foundation's, plain and pretty.
+    static func compare<Value: JSONWritable & Encodable>(_ value: Value) throws {
+        for (pretty, slashes) in [(false, true), (true, false), (true, true)] {
+            let ours = JSONOut.encode(value, prettyPrinted: pretty, escapesSlashes: slashes)
+            let theirs = Array(try foundation(pretty: pretty, escapesSlashes: slashes).encode(value))
+            #expect(String(decoding: ours, as: UTF8.self) == String(decoding: theirs, as: UTF8.self))
+        }
+    }
+
+    /// The samples (plan changes, top-ups, refunds, late rows, a queue) and a generated input
+    /// with overdrafts: every period record, org state and statement their closes store or write.
+    static let closes: [String] = {
+        let samples = TestPaths.temporaryFolder("direct-json-samples")
+        _ = try! ClosePipeline.close(
+            CloseOptions(
+                through: CivilDate.parse("2026-11-30")!, inputFolder: TestPaths.repository.path + "/samples",
+                outputFolder: samples))
+        let (input, last) = try! Fixtures.generatedInput(seed: 21, orgs: 12, months: 4, events: 30)
+        let generated = TestPaths.temporaryFolder("direct-json-generated")
+        _ = try! Fixtures.close(input, generated, through: last)
+        return [samples, generated]
+    }()
+
+    @Test(arguments: 0..<2)
+    func periodRecordsAndOrgStatesMatchFoundation(close: Int) throws {
+        let ledger = try Ledger(path: Self.closes[close] + "/ledger.sqlite", readOnly: true)
+        var periods = 0
+        var states = 0
+        for run in try ledger.allRunIds() {
+            for period in try ledger.periods(run: run) {
+                try Self.compare(period)
+                periods += 1
+            }
+        }
+        for org in try ledger.orgs() {
+            if let state = org.state {
+                try Self.compare(state)
+                states += 1
+            }
+        }
+        #expect(periods > 20 && states > 5)
+    }
+
+    @Test(arguments: 0..<2)
+    func statementsMatchFoundationAndTheWrittenFiles(close: Int) throws {
+        let folder = Self.closes[close]
+        let paths = ReportFixture.files(in: folder, endingWith: ".json").filter { $0.hasPrefix("statements/") }
+        for path in paths {
+            let file = Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/" + path)))
+            let statement = try JSONDecoder().decode(Statement.self, from: Data(file))
+            try Self.compare(statement)
+            #expect(JSONOut.encode(statement, prettyPrinted: true, escapesSlashes: false) + [0x0A] == file)
+        }
+        #expect(paths.count > 20)
+    }
+
+    /// The states and statements of real closes rarely hold a queue, a proration, a pending
+    /// plan or texts that need escaping; these are made so here.
+    @Test func awkwardTextsAndRareMembersMatchFoundation() throws {
+        let ledger = try Ledger(path: Self.closes[0] + "/ledger.sqlite", readOnly: true)
+        let texts = ["", "a/b", "\"quoted\" \\ back", "tab\tnew\nline\r\u{01}\u{1F}\u{7F}", "é 日本 🎉", "e\u{301}"]
+        var state = try #require(ledger.orgs().compactMap(\.state).first { $0.period != nil })
+        state.pendingPlan = PlanID("plan/" + texts[3])
+        state.purchases = [PurchaseID(texts[4]): .refunded, PurchaseID(texts[5]): .touched, PurchaseID("/"): .expired]
+        state.period?.prorations = [
+            ProrationCharge(
+                at: Instant(microseconds: -1), fromPlan: PlanID(texts[2]), toPlan: PlanID(""), amountMinor: -5,
+                credits: Int64.min)
+        ]
+        state.period?.usageByAction = Dictionary(
+            uniqueKeysWithValues: texts.map { ($0, ActionUsage(events: 1, credits: Int64.max)) })
+        state.topUps = [
+            TopUpLot(
+                purchaseId: PurchaseID(texts[1]), packId: PackID(texts[2]), purchasedAt: Instant(microseconds: 0),
+                expiresAt: nil, amount: 0, priceMinor: 1),
+            TopUpLot(
+                purchaseId: PurchaseID("p"), packId: PackID("k"), purchasedAt: Instant(microseconds: 5),
+                expiresAt: Instant(microseconds: 9), amount: 3, priceMinor: 0),
+        ]
+        try Self.compare(state)
+        // Absent optionals are left out; the closes above cannot show a writer that writes
+        // them, since their rows are read back from what that writer wrote.
+        state.pendingPlan = nil
+        try Self.compare(state)
+        state.period = nil
+        try Self.compare(state)
+        let paths = ReportFixture.files(in: Self.closes[0], endingWith: ".json").filter { $0.hasPrefix("statements/") }
+        var statement = try JSONDecoder().decode(
+            Statement.self, from: Data(contentsOf: URL(fileURLWithPath: Self.closes[0] + "/" + paths[0])))
+        for text in texts {
+            statement.orgName = text
+            statement.summary[text] = -7
+            statement.mostExpensiveEvents.append(
+                NotableEvent(
+                    eventId: text, occurredAt: Instant(microseconds: 7), action: text, user: text, credits: 2,
+                    late: true))
+            statement.forecast.queue = Forecast.Queue(
+                asOf: CivilDate.parse("2026-02-28")!, balance: 4,
+                jobs: [Forecast.QueuedLine(jobId: text, action: "a", label: text, credits: 9)],
+                credits: 9, covered: false, shortfall: 5, balanceAfter: -5, runOutDateAfter: nil)
+            statement.invoices = []
+            try Self.compare(statement)
+        }
+        let date = CivilDate.parse("2026-03-31")!
+        for present in [false, true] {
+            statement.forecast.daysLeft = present ? 3 : nil
+            statement.forecast.runOutDate = present ? date : nil
+            statement.forecast.queue?.runOutDateAfter = present ? date : nil
+            statement.bankLots = [Statement.BankLotLine(bankedOn: date, amount: 1, expiresOn: present ? date : nil)]
+            try Self.compare(statement)
+        }
+        statement.forecast.queue = nil
+        try Self.compare(statement)
+    }
+}
