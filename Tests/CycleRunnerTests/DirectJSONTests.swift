@@ -1,4 +1,4 @@
-// Proves the hand-written JSON writers of the ledger's period records and org states and of the statements write exactly Foundation's sorted-key bytes, on the rows of real closes and on awkward texts.
+// Proves the hand-written JSON writers of the ledger's period records, org states and documents and of the statements write exactly Foundation's sorted-key bytes, on the rows of real closes and on awkward texts.
 import Foundation
 import Invoicing
 import Testing
@@ -56,6 +56,39 @@ struct DirectJSONTests {
             }
         }
         #expect(periods > 20 && states > 5)
+    }
+
+    @Test(arguments: 0..<2)
+    func documentsMatchFoundation(close: Int) throws {
+        let ledger = try Ledger(path: Self.closes[close] + "/ledger.sqlite", readOnly: true)
+        var documents: [Document] = []
+        for run in try ledger.allRunIds() { documents += try ledger.documents(run: run) }
+        for document in documents { try Self.compare(document) }
+        #expect(documents.count > 10)
+        // Every optional both present and absent, whatever the closes held.
+        var document = try #require(documents.first)
+        for present in [false, true] {
+            let text: String? = present ? "a/\"b\" é" : nil
+            let date: CivilDate? = present ? CivilDate.parse("2026-02-01")! : nil
+            document.buyerReference = text
+            document.referencedNumber = text
+            document.referencedSourceId = text
+            document.periodStart = date
+            document.periodEnd = date
+            document.payment.iban = text
+            for party in [\Document.buyer, \Document.seller] {
+                document[keyPath: party].vatId = text
+                document[keyPath: party].endpointId = text
+            }
+            document.lines = document.lines.map { line in
+                var line = line
+                line.note = text
+                line.periodStart = date
+                line.periodEnd = date
+                return line
+            }
+            try Self.compare(document)
+        }
     }
 
     @Test(arguments: 0..<2)

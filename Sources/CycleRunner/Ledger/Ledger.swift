@@ -347,7 +347,7 @@ public final class Ledger {
                             total_minor, source, source_id, run_id, document)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
-                try Ledger.inEncodedChunks(commit.documents, encode) { document, documentText in
+                try Ledger.inEncodedChunks(commit.documents, encodeDirectly) { document, documentText in
                     try documentStatement.execute(arguments: [
                         document.number, document.kind.rawValue, document.orgId, document.issueDate.description,
                         document.currencyCode, document.netMinor, document.taxMinor, document.totalMinor,
@@ -460,17 +460,24 @@ extension Ledger {
         _ items: [Item], _ encode: @escaping @Sendable (Item) throws -> Encoded,
         insert: (Item, Encoded) throws -> Void
     ) throws {
-        let chunks = items.chunked(2048).map { Array($0) }
-        guard !chunks.isEmpty else { return }
-        @Sendable func encodeChunk(_ chunk: [Item]) -> Result<[Encoded], Error> {
-            Result { try parallelMap(chunk, encode) }
+        // Chunks are ranges of `items`: copying the items into chunks retained every reference
+        // they hold (a document holds dozens).
+        let chunkSize = 2048
+        let starts = Array(stride(from: 0, to: items.count, by: chunkSize))
+        guard !starts.isEmpty else { return }
+        @Sendable func encodeChunk(_ start: Int) -> Result<[Encoded], Error> {
+            let count = min(chunkSize, items.count - start)
+            return Result {
+                let results = ResultSlots<Encoded>(count: count)
+                try inParallel(count) { offset in results.set(offset, try encode(items[start + offset])) }
+                return results.values
+            }
         }
-        var next = encodeChunk(chunks[0])
-        for index in chunks.indices {
+        var next = encodeChunk(starts[0])
+        for (index, start) in starts.enumerated() {
             let current = try next.get()
-            let following = index + 1 < chunks.count ? chunks[index + 1] : nil
-            let pending = following.map { chunk in Pending.running { encodeChunk(chunk) } }
-            for (item, text) in zip(chunks[index], current) { try insert(item, text) }
+            let pending = index + 1 < starts.count ? Pending.running { encodeChunk(starts[index + 1]) } : nil
+            for (offset, text) in current.enumerated() { try insert(items[start + offset], text) }
             if let pending { next = pending.wait() }
         }
     }

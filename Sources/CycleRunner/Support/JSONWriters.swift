@@ -288,3 +288,87 @@ extension Forecast: JSONWritable {
         out.endObject()
     }
 }
+
+// The ledger's documents (`Invoicing`'s types, whose keys are the names of their properties).
+
+extension Document: JSONWritable {
+    func writeJSON(to out: inout JSONOut) {
+        out.beginObject()
+        out.member("buyer", buyer)
+        out.member("buyerReference", ifPresent: buyerReference)
+        out.member("currencyCode", currencyCode)
+        out.member("dueDate", dueDate)
+        out.member("isDraft", isDraft)
+        out.member("issueDate", issueDate)
+        out.member("issueInstant", issueInstant)
+        out.member("kind", kind.rawValue)
+        out.member("lines", lines)
+        out.member("number", number)
+        out.member("orgId", orgId)
+        out.member("payment", payment)
+        out.member("periodEnd", ifPresent: periodEnd)
+        out.member("periodStart", ifPresent: periodStart)
+        out.member("referencedNumber", ifPresent: referencedNumber)
+        out.member("referencedSourceId", ifPresent: referencedSourceId)
+        out.member("seller", seller)
+        out.member("source", source.rawValue)
+        out.member("sourceId", sourceId)
+        out.member("tax", tax)
+        out.endObject()
+    }
+}
+
+extension Party: JSONWritable {
+    func writeJSON(to out: inout JSONOut) {
+        out.beginObject()
+        out.member("city", city)
+        out.member("countryCode", countryCode)
+        out.member("endpointId", ifPresent: endpointId)
+        out.member("name", name)
+        out.member("postalCode", postalCode)
+        out.member("street", street)
+        out.member("vatId", ifPresent: vatId)
+        out.endObject()
+    }
+}
+
+extension PaymentDetails: JSONWritable {
+    func writeJSON(to out: inout JSONOut) {
+        out.beginObject()
+        out.member("iban", ifPresent: iban)
+        out.member("paymentTermsDays", paymentTermsDays)
+        out.endObject()
+    }
+}
+
+extension TaxTreatment: JSONWritable {
+    func writeJSON(to out: inout JSONOut) {
+        out.beginObject()
+        out.member("categoryCode", categoryCode)
+        out.member("rateHundredths", rateHundredths)
+        out.endObject()
+    }
+}
+
+extension DocumentLine: JSONWritable {
+    func writeJSON(to out: inout JSONOut) {
+        out.beginObject()
+        out.member("amountMinor", amountMinor)
+        out.member("itemName", itemName)
+        out.member("kind", kind.rawValue)
+        out.member("note", ifPresent: note)
+        out.member("periodEnd", ifPresent: periodEnd)
+        out.member("periodStart", ifPresent: periodStart)
+        out.member("quantity", quantity)
+        out.member("unitPrice", unitPrice)
+        out.endObject()
+    }
+}
+
+extension UnitPrice: JSONWritable {
+    func writeJSON(to out: inout JSONOut) {
+        out.beginObject()
+        out.member("scaledAmount", scaledAmount)
+        out.endObject()
+    }
+}
