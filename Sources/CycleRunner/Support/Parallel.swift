@@ -1,18 +1,32 @@
 import Dispatch
 import Foundation
+import Synchronization
 
-/// Runs `body` for 0..<count on every core, in contiguous slices, and rethrows the first
-/// error. For independent work items only: their order is not kept.
+/// Runs `body` for 0..<count on every core and rethrows the first error. For independent work
+/// items only: their order is not kept.
+///
+/// The workers take small blocks of indices in turn, not a fixed share each. The close runs
+/// work beside work (invoices are written while ledger rows are encoded), and a worker whose
+/// thread got less of a core than the others held up the caller, who waited for that share
+/// with its own done; now the caller takes what the slow worker has not started.
 func inParallel(_ count: Int, _ body: @Sendable (Int) throws -> Void) throws {
     guard count > 0 else { return }
     let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 64 + 1))
+    let blockSize = max(1, min(64, count / (workers * 8)))
     let failure = FirstError()
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        let start = count * worker / workers
-        let end = count * (worker + 1) / workers
-        for index in start..<end {
-            if failure.isSet { return }
-            do { try body(index) } catch { failure.set(error) }
+    let next = Atomic<Int>(0)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        while true {
+            let start = next.add(blockSize, ordering: .relaxed).oldValue
+            if start >= count || failure.isSet { return }
+            for index in start..<min(start + blockSize, count) {
+                do {
+                    try body(index)
+                } catch {
+                    failure.set(error)
+                    return
+                }
+            }
         }
     }
     if let error = failure.error { throw error }
