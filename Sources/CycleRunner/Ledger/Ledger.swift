@@ -13,6 +13,9 @@ public final class Ledger {
     /// `snapshot` runs (so several reads see one state of the ledger).
     private var pinned: Database?
 
+    /// The page size of a new ledger file.
+    static let pageSizeBytes = 16_384
+
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         var configuration = Configuration()
@@ -25,7 +28,14 @@ public final class Ledger {
         // No checkpoint right after each commit: a close checkpoints its few hundred megabytes
         // of log while its files are renamed into place on other threads (`checkpoint`), and
         // the last connection to close checkpoints whatever is left.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        configuration.prepareDatabase { db in
+            // Only a new ledger takes this page size (an existing file keeps its own). Period
+            // records and org states are 2 to 3 KB of JSON each: with SQLite's default 4 KB pages
+            // each took a page to itself and 29 % of the file was unused space; with 16 KB pages
+            // the 2.3 M-row close's ledger is 156 MB instead of 212 MB (see bench/README.md).
+            if !readOnly { try db.execute(sql: "PRAGMA page_size = \(Ledger.pageSizeBytes)") }
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+        }
         pool = try DatabasePool(path: path, configuration: configuration)
         if !readOnly { try Ledger.migrator.migrate(pool) }
     }
