@@ -9,9 +9,12 @@ import Synchronization
 /// work beside work (invoices are written while ledger rows are encoded), and a worker whose
 /// thread got less of a core than the others held up the caller, who waited for that share
 /// with its own done; now the caller takes what the slow worker has not started.
-func inParallel(_ count: Int, _ body: @Sendable (Int) throws -> Void) throws {
+///
+/// `sparing` cores are left to other work that runs meanwhile (at least one worker remains).
+func inParallel(_ count: Int, sparing sparedCores: Int = 0, _ body: @Sendable (Int) throws -> Void) throws {
     guard count > 0 else { return }
-    let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 64 + 1))
+    let cores = ProcessInfo.processInfo.activeProcessorCount - sparedCores
+    let workers = max(1, min(cores, count / 64 + 1))
     let blockSize = max(1, min(64, count / (workers * 8)))
     let failure = FirstError()
     let next = Atomic<Int>(0)
