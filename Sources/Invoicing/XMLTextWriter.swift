@@ -99,8 +99,9 @@ final class XMLTextWriter {
     /// and carriage return, and U+FFFE/U+FFFF): libxml2 would write them through and produce a
     /// document no parser accepts. Swift strings never hold lone surrogates.
     static func xmlSafe(_ text: String) -> String {
-        let allowed = text.unicodeScalars.allSatisfy(isXMLCharacter)
-        if allowed { return text }
+        // Nearly every text is printable ASCII, which needs no look at its scalars.
+        let printableASCII = text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x80 }
+        if printableASCII || text.unicodeScalars.allSatisfy(isXMLCharacter) { return text }
         var scalars = String.UnicodeScalarView()
         scalars.append(contentsOf: text.unicodeScalars.filter(isXMLCharacter))
         return String(scalars)
@@ -116,9 +117,11 @@ final class XMLTextWriter {
     }
 }
 
-/// Calls `body` with a NUL-terminated UTF-8 copy of `text` typed as libxml2's `xmlChar`.
+/// Calls `body` with `text` as NUL-terminated UTF-8 typed as libxml2's `xmlChar`. A native
+/// string lends its own storage (already NUL-terminated) and a small one a copy on the stack,
+/// instead of a new array per call (grown once more for the NUL) as before.
 func withXMLString<Result>(_ text: String, _ body: (UnsafePointer<xmlChar>) -> Result) -> Result {
-    var bytes = Array(text.utf8)
-    bytes.append(0)
-    return bytes.withUnsafeBufferPointer { body($0.baseAddress!) }
+    text.withCString { pointer in
+        pointer.withMemoryRebound(to: xmlChar.self, capacity: text.utf8.count + 1) { body($0) }
+    }
 }
