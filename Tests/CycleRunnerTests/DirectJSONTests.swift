@@ -6,20 +6,11 @@ import Testing
 @testable import CycleRunnerCore
 
 struct DirectJSONTests {
-    static func foundation(pretty: Bool, escapesSlashes: Bool = true) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        var formatting: JSONEncoder.OutputFormatting = [.sortedKeys]
-        if pretty { formatting.insert(.prettyPrinted) }
-        if !escapesSlashes { formatting.insert(.withoutEscapingSlashes) }
-        encoder.outputFormatting = formatting
-        return encoder
-    }
-
     /// The value's hand-written JSON next to Foundation's, plain and pretty.
     static func compare<Value: JSONWritable & Encodable>(_ value: Value) throws {
         for (pretty, slashes) in [(false, true), (true, false), (true, true)] {
             let ours = JSONOut.encode(value, prettyPrinted: pretty, escapesSlashes: slashes)
-            let theirs = Array(try foundation(pretty: pretty, escapesSlashes: slashes).encode(value))
+            let theirs = Array(try Fixtures.foundationEncoder(pretty: pretty, escapesSlashes: slashes).encode(value))
             #expect(String(decoding: ours, as: UTF8.self) == String(decoding: theirs, as: UTF8.self))
         }
     }

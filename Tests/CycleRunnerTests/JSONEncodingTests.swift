@@ -42,12 +42,7 @@ struct JSONEncodingTests {
     }
 
     static func foundation(_ pretty: Bool, _ escapesSlashes: Bool) -> JSONEncoder {
-        let encoder = JSONEncoder()
-        var formatting: JSONEncoder.OutputFormatting = [.sortedKeys]
-        if pretty { formatting.insert(.prettyPrinted) }
-        if !escapesSlashes { formatting.insert(.withoutEscapingSlashes) }
-        encoder.outputFormatting = formatting
-        return encoder
+        Fixtures.foundationEncoder(pretty: pretty, escapesSlashes: escapesSlashes)
     }
 
     static func sample(_ text: String) -> Shapes {
@@ -114,14 +109,7 @@ struct JSONEncodingTests {
             #expect(try SortedJSONEncoder().encode(value) == Array(try foundation.encode(value)))
             compared += 1
         }
-        for run in try ledger.allRunIds() {
-            for period in try ledger.periods(run: run) { try check(period) }
-            for document in try ledger.documents(run: run) { try check(document) }
-        }
-        for org in try ledger.orgs() {
-            try check(org.profile)
-            if let state = org.state { try check(state) }
-        }
+        for value in try Fixtures.ledgerValues(ledger) { try check(value) }
         #expect(compared > 30)
     }
 
@@ -143,14 +131,7 @@ struct JSONEncodingTests {
             rewritten.formUnion(types)
             compared += 1
         }
-        for run in try ledger.allRunIds() {
-            for period in try ledger.periods(run: run) { try check(period) }
-            for document in try ledger.documents(run: run) { try check(document) }
-        }
-        for org in try ledger.orgs() {
-            try check(org.profile)
-            if let state = org.state { try check(state) }
-        }
+        for value in try Fixtures.ledgerValues(ledger) { try check(value) }
         let statements = try FileManager.default.subpathsOfDirectory(atPath: output + "/statements")
             .filter { $0.hasSuffix(".json") }
         for path in statements {

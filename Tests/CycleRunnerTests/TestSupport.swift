@@ -46,6 +46,30 @@ enum Fixtures {
     static func lines(_ path: String) -> [String] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
+
+    /// Foundation's encoder with sorted keys: the bytes our JSON writers must match.
+    static func foundationEncoder(pretty: Bool, escapesSlashes: Bool = true) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        var formatting: JSONEncoder.OutputFormatting = [.sortedKeys]
+        if pretty { formatting.insert(.prettyPrinted) }
+        if !escapesSlashes { formatting.insert(.withoutEscapingSlashes) }
+        encoder.outputFormatting = formatting
+        return encoder
+    }
+
+    /// Every period record and document of every run, then every org's profile and state.
+    static func ledgerValues(_ ledger: Ledger) throws -> [any Encodable] {
+        var values: [any Encodable] = []
+        for run in try ledger.allRunIds() {
+            values += try ledger.periods(run: run) as [any Encodable]
+            values += try ledger.documents(run: run) as [any Encodable]
+        }
+        for org in try ledger.orgs() {
+            values.append(org.profile)
+            if let state = org.state { values.append(state) }
+        }
+        return values
+    }
 }
 
 /// Counts calls and throws at the n-th, to stop a close at a chosen point.
