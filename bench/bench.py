@@ -136,21 +136,25 @@ def main() -> int:
     # journal, creating files right after tens of thousands were deleted scans past every
     # recently freed inode (the kernel's recently_deleted()), which measures the benchmark's own
     # clean-up, not the close. A month-end close does not start seconds after a mass delete.
+    # With --repeat, the earlier closes write into folders of their own that are deleted only at
+    # the end, so that no close starts right after a mass delete; the last writes `output`. Each
+    # needs as much room as one close's output and ledger (about 1 GB at 2.3 M rows).
+    repeats = max(1, args.repeat)
+    extra_outputs = [work / f"output-repeat-{index}" for index in range(repeats - 1)]
     trash = work / f"trash-{os.getpid()}"
-    if output.exists():
-        output.rename(trash)
-    os.sync()
+    trash.mkdir()
+    for folder in extra_outputs + [output]:
+        if folder.exists():
+            folder.rename(trash / folder.name)
+
     def close_into(folder: Path) -> list[str]:
         return [binary, "close", "--through", through, "--input", str(input_folder), "--output", str(folder),
                 "--quiet", "--timings"]
 
-    # With --repeat, the earlier closes write into folders of their own that are deleted only at
-    # the end, so that no close starts right after a mass delete; the last writes `output`.
-    repeats = max(1, args.repeat)
-    extra_outputs = [work / f"output-repeat-{index}" for index in range(repeats - 1)]
     runs = []
     for folder in extra_outputs + [output]:
-        shutil.rmtree(folder, ignore_errors=True)
+        # Each close starts with the previous one's files on disk, not still being written back.
+        os.sync()
         seconds, kib, stderr = peak_memory_kib(close_into(folder))
         phases = {m.group(1): int(m.group(2)) / 1000 for m in re.finditer(r"phase ([a-z-]+): (\d+) ms", stderr)}
         runs.append((seconds, kib, phases))
