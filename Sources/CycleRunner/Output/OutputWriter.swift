@@ -424,7 +424,7 @@ public final class StagingArea: @unchecked Sendable {
         onFile?(count, fileCount)
     }
 
-    /// Writes each document's XML, on every core.
+    /// Writes each document's XML, on every core but the `sparing` ones.
     func writeDocuments(_ documents: [Document], sparing sparedCores: Int = 0) throws {
         try inParallel(documents.count, sparing: sparedCores) { index in
             let document = documents[index]
