@@ -220,13 +220,8 @@ struct CloseWork {
         var appliedUsage: [Int32] = []
         var appliedOther: [EventSource] = []
         var rejected: [(origin: RowOrigin, rejection: Rejection, raw: String, source: EventSource?)] = []
-        var appliedPerFile: [Int32: Int] = [:]
-    }
-
-    /// A usage row's place in the engine's input: its index, or another event's source.
-    enum SourceRef: Sendable {
-        case usage(Int32)
-        case other(EventSource)
+        /// Rows applied per file index, for the files with any.
+        var appliedPerFile: [(file: Int32, count: Int)] = []
     }
 
     /// Runs the engine for every org on every core, then gathers what it produced in org order,
@@ -304,15 +299,16 @@ struct CloseWork {
 
     /// One org: its usage events made from the records, merged with its other events in the
     /// order of §6.2, run through the engine, and the outcomes reduced to what the close keeps.
+    /// The other events come first in the engine's input, so an event's position before sorting
+    /// says where it came from: below `others.count` a source of `otherSources`, from there on
+    /// a usage row of `usage` (a list of sources in sorted order would copy each one twice).
     static func runOrg(
         _ index: Int, profile: OrgProfile, state: OrgState?, usage: [Int32], others: [OrgEvent],
         otherSources: [EventSource], previousHorizon: Instant?, catalog: Catalog, input: InputFolder,
         horizon: Instant
     ) throws(EngineConfigurationError) -> OrgResult {
         var events = others
-        var sources = otherSources.map { SourceRef.other($0) }
         events.reserveCapacity(others.count + usage.count)
-        sources.reserveCapacity(others.count + usage.count)
         for recordIndex in usage {
             let record = input.usage[Int(recordIndex)]
             let late = previousHorizon.map { record.instant < $0 } ?? false
@@ -323,39 +319,52 @@ struct CloseWork {
                     payload: .usage(
                         eventId: record.eventId, credits: record.credits, actionIndex: Int32(record.actionIndex),
                         userIndex: record.userIndex)))
-            sources.append(.usage(recordIndex))
         }
+        var order = Array(events.indices)
         if events.count > 1 {
-            let order = eventOrder(events)
+            order = eventOrder(events)
             events = order.map { events[$0] }
-            sources = order.map { sources[$0] }
         }
         let context = EngineContext(
             catalog: catalog, users: input.users, permissions: input.memberPermissions[profile.id])
         let run = try Engine.run(state: state, profile: profile, events: events, horizon: horizon, context: context)
         var result = OrgResult(run: run)
         result.run.outcomes = []
+        result.appliedUsage.reserveCapacity(usage.count)
+        // Counted per file in an array: a dictionary would hash a key per usage row.
+        var appliedPerFile = [Int](repeating: 0, count: input.files.count)
         for (position, outcome) in run.outcomes.enumerated() {
-            switch (outcome, sources[position]) {
-            case (.applied, .usage(let recordIndex)):
-                result.appliedUsage.append(recordIndex)
-                result.appliedPerFile[input.usage[Int(recordIndex)].origin.fileIndex, default: 0] += 1
-            case (.applied, .other(let source)):
-                result.appliedOther.append(source)
-                result.appliedPerFile[source.origin.fileIndex, default: 0] += 1
-            case (.rejected(let rejection), .usage(let recordIndex)):
-                // The readers reject what the engine would (an event before the org's start), so
-                // this is rare; the row is rebuilt from its fields for rejected.csv.
-                let record = input.usage[Int(recordIndex)]
-                let source = EventSource(
-                    kind: "usage", id: record.eventId, hash: input.usageHasher.hash(record), origin: record.origin,
-                    raw: nil)
-                result.rejected.append(
-                    (record.origin, rejection, usageRaw(record, orgId: profile.id, input: input), source))
-            case (.rejected(let rejection), .other(let source)):
-                let raw = source.raw ?? ""
-                result.rejected.append((source.origin, rejection, raw.isEmpty ? source.id : raw, source))
+            let source = order[position]
+            let usageIndex = source >= others.count ? usage[source - others.count] : nil
+            switch outcome {
+            case .applied:
+                if let usageIndex {
+                    result.appliedUsage.append(usageIndex)
+                    appliedPerFile[Int(input.usage[Int(usageIndex)].origin.fileIndex)] += 1
+                } else {
+                    result.appliedOther.append(otherSources[source])
+                    appliedPerFile[Int(otherSources[source].origin.fileIndex)] += 1
+                }
+            case .rejected(let rejection):
+                if let usageIndex {
+                    // The readers reject what the engine would (an event before the org's
+                    // start), so this is rare; the row is rebuilt from its fields for
+                    // rejected.csv.
+                    let record = input.usage[Int(usageIndex)]
+                    let usageSource = EventSource(
+                        kind: "usage", id: record.eventId, hash: input.usageHasher.hash(record),
+                        origin: record.origin, raw: nil)
+                    result.rejected.append(
+                        (record.origin, rejection, usageRaw(record, orgId: profile.id, input: input), usageSource))
+                } else {
+                    let other = otherSources[source]
+                    let raw = other.raw ?? ""
+                    result.rejected.append((other.origin, rejection, raw.isEmpty ? other.id : raw, other))
+                }
             }
+        }
+        for (file, count) in appliedPerFile.enumerated() where count > 0 {
+            result.appliedPerFile.append((Int32(file), count))
         }
         return result
     }

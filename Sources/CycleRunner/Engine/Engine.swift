@@ -39,6 +39,11 @@ public struct Engine {
     let profile: OrgProfile
     var state: OrgState
     var run: OrgRun
+    /// The open period's usage per action index since it was last folded into
+    /// `state.period.usageByAction`, and the indices touched: a usage event adds to an array
+    /// slot here instead of hashing its action's name into the dictionary.
+    var actionUsage: [ActionUsage]
+    var actionsTouched: [Int32] = []
 
     /// Runs one org. `events` must be sorted by `OrgEvent.precedes`; every renewal and expiry
     /// before `horizon` is applied, and every event given is either applied or rejected.
@@ -47,13 +52,16 @@ public struct Engine {
         context: EngineContext
     ) throws(EngineConfigurationError) -> OrgRun {
         let state = initial ?? OrgState(orgId: profile.id, startDate: profile.startDate, plan: profile.firstPlanId)
-        var engine = Engine(context: context, profile: profile, state: state, run: OrgRun(state: state))
+        var engine = Engine(
+            context: context, profile: profile, state: state, run: OrgRun(state: state),
+            actionUsage: Array(repeating: ActionUsage(), count: context.catalog.actions.count))
         engine.run.outcomes.reserveCapacity(events.count)
         for event in events {
             try engine.applyScheduled(before: event.instant, kind: event.kind)
             engine.run.outcomes.append(try engine.apply(event))
         }
         try engine.applyScheduled(before: horizon, kind: nil)
+        engine.foldActionUsage()
         engine.run.state = engine.state
         return engine.run
     }
@@ -108,7 +116,23 @@ public struct Engine {
 
     // MARK: Renewal (§6.5)
 
+    /// Adds the usage counted by action index since the last fold to the open period's
+    /// dictionary, which is what the period's record and the stored state hold.
+    mutating func foldActionUsage() {
+        guard !actionsTouched.isEmpty else { return }
+        guard var period = state.period.take() else { preconditionFailure("usage without an open period") }
+        for index in actionsTouched {
+            let name = context.catalog.actions[Int(index)].id.rawValue
+            let usage = actionUsage[Int(index)]
+            period.usageByAction[name, default: ActionUsage()].add(usage)
+            actionUsage[Int(index)] = ActionUsage()
+        }
+        actionsTouched.removeAll(keepingCapacity: true)
+        state.period = period
+    }
+
     mutating func renew() throws(EngineConfigurationError) {
+        foldActionUsage()
         let date = state.nextRenewalDate
         let at = Instant(date: date)
         if !state.started {
@@ -305,7 +329,6 @@ public struct Engine {
             if state.topUps[0].amount == 0 { state.topUps.removeFirst() }
         }
         state.deficit += owed
-        let action = context.catalog.actions[Int(actionIndex)].id.rawValue
         let user = context.users[Int(userIndex)]
         // The period is taken out of the state while it is updated: a copy left behind would
         // share its dictionaries and lists, and the first change to each would copy them whole,
@@ -318,7 +341,8 @@ public struct Engine {
         period.fromTopUp += fromTopUp
         period.overdraft += owed
         if event.late { period.lateEvents += 1 }
-        period.usageByAction[action, default: ActionUsage()].add(credits: credits)
+        if actionUsage[Int(actionIndex)].events == 0 { actionsTouched.append(actionIndex) }
+        actionUsage[Int(actionIndex)].add(credits: credits)
         if let permissions = context.permissions {
             switch permissions[user] {
             case .some(false):
@@ -330,10 +354,13 @@ public struct Engine {
                 break
             }
         }
-        period.note(
-            NotableEvent(
-                eventId: eventId, occurredAt: event.originalInstant, action: action, user: user, credits: credits,
-                late: event.late))
+        if period.mayNote(credits: credits) {
+            period.note(
+                NotableEvent(
+                    eventId: eventId, occurredAt: event.originalInstant,
+                    action: context.catalog.actions[Int(actionIndex)].id.rawValue, user: user, credits: credits,
+                    late: event.late))
+        }
         state.period = period
     }
 

@@ -59,6 +59,11 @@ public struct ActionUsage: Codable, Sendable, Hashable {
         events += 1
         credits += used
     }
+
+    mutating func add(_ other: ActionUsage) {
+        events += other.events
+        credits += other.credits
+    }
 }
 
 /// One of the most expensive usage events of a period, for the statement.
@@ -133,12 +138,14 @@ public struct PeriodAccumulator: Codable, Sendable, Hashable {
 
     static let notableCount = 10
 
+    /// False when an event of `credits` cannot enter the list, so the event need not be built.
+    func mayNote(credits: Int64) -> Bool {
+        guard mostExpensive.count == PeriodAccumulator.notableCount, let last = mostExpensive.last else { return true }
+        return last.credits < credits
+    }
+
     mutating func note(_ event: NotableEvent) {
-        if mostExpensive.count == PeriodAccumulator.notableCount, let last = mostExpensive.last,
-            last.credits >= event.credits
-        {
-            return
-        }
+        guard mayNote(credits: event.credits) else { return }
         let position =
             mostExpensive.firstIndex { existing in
                 existing.credits < event.credits

@@ -1,0 +1,75 @@
+// Proves what a period records of its usage: each action's events and credits are those of
+// the usage events inside the period, and its most expensive events are the ten with the most
+// credits, the earlier first among equals, whatever the actions, credits and period boundaries.
+import Invoicing
+import PropertyBased
+import Testing
+
+@testable import CycleRunnerCore
+
+struct PeriodUsageTests {
+    struct Spend: Sendable {
+        var minute: Int
+        var actionIndex: Int32
+        var credits: Int64
+    }
+
+    static let spend = zip(
+        Gen.int(in: 0...(89 * 24 * 60)), Gen.int(in: 0...(testCatalog.actions.count - 1)), Gen.int(in: 0...30)
+    ).map { Spend(minute: $0, actionIndex: Int32($1), credits: Int64($2)) }
+
+    @Test func periodsRecordTheirOwnUsageByActionAndTheirMostExpensiveEvents() async {
+        await propertyCheck(count: 60, input: Self.spend.array(of: 0...120)) { spends in
+            let profile = testProfile(plan: "business", start: "2026-01-01")
+            let start = at("2026-01-01T00:00:00Z")
+            let events = spends.enumerated().map { index, spend in
+                let instant = Instant(microseconds: start.microseconds + Int64(spend.minute) * 60_000_000)
+                let id = "e\(index)"
+                return OrgEvent(
+                    kind: .usage, instant: instant, originalInstant: instant, id: id, sequence: Int32(index),
+                    late: false,
+                    payload: .usage(eventId: id, credits: spend.credits, actionIndex: spend.actionIndex, userIndex: 0))
+            }
+            let run: OrgRun
+            do {
+                run = try runOrg(profile, events: events, through: "2026-03-31")
+            } catch {
+                Issue.record("the engine failed: \(error)")
+                return
+            }
+            let ordered = events.sorted(by: OrgEvent.precedes)
+            var checked: [(start: CivilDate, end: CivilDate, byAction: [String: ActionUsage], top: [NotableEvent])] =
+                run.periods.map { ($0.periodStart, $0.periodEnd, $0.usageByAction, $0.mostExpensive) }
+            if let open = run.state.period {
+                checked.append((open.start, open.end, open.usageByAction, open.mostExpensive))
+            }
+            #expect(checked.count == 3)
+            for period in checked {
+                let inside = ordered.filter {
+                    $0.instant >= Instant(date: period.start) && $0.instant < Instant(date: period.end)
+                }
+                var expected: [String: ActionUsage] = [:]
+                var notable: [NotableEvent] = []
+                for event in inside {
+                    guard case .usage(let id, let credits, let actionIndex, _) = event.payload else { continue }
+                    let action = testCatalog.actions[Int(actionIndex)].id.rawValue
+                    expected[action, default: ActionUsage()].add(credits: credits)
+                    notable.append(
+                        NotableEvent(
+                            eventId: id, occurredAt: event.originalInstant, action: action, user: "u1",
+                            credits: credits, late: false))
+                }
+                // A stable sort of the events in the order they applied.
+                let top = notable.enumerated().sorted { lhs, rhs in
+                    if lhs.element.credits != rhs.element.credits { return lhs.element.credits > rhs.element.credits }
+                    if lhs.element.occurredAt != rhs.element.occurredAt {
+                        return lhs.element.occurredAt < rhs.element.occurredAt
+                    }
+                    return lhs.offset < rhs.offset
+                }.prefix(PeriodAccumulator.notableCount).map(\.element)
+                #expect(period.byAction == expected, "usage by action of [\(period.start), \(period.end))")
+                #expect(period.top == Array(top), "most expensive of [\(period.start), \(period.end))")
+            }
+        }
+    }
+}
