@@ -334,35 +334,53 @@ public final class Ledger {
                         commit.horizon.microseconds, try encode(commit.report),
                     ])
                 runId = db.lastInsertedRowID
-                let orgStatement = try db.makeStatement(
-                    sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
+                let orgStatement = try RowInsert(
+                    db, sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
                 let encodeOrg: @Sendable (StoredOrg) throws -> OrgTexts = { org in
                     OrgTexts(profile: try encode(org.profile), state: org.state.map { encodeDirectly($0) })
                 }
                 try Ledger.inEncodedChunks(commit.orgs, encodeOrg) { org, texts in
-                    try orgStatement.execute(arguments: [org.profile.id.rawValue, texts.profile, texts.state])
+                    try orgStatement.execute { row in
+                        row.add(org.profile.id.rawValue)
+                        row.add(texts.profile)
+                        row.add(texts.state)
+                    }
                 }
-                let periodStatement = try db.makeStatement(
+                let periodStatement = try RowInsert(
+                    db,
                     sql: "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)"
                 )
                 try Ledger.inEncodedChunks(commit.periods, encodeDirectly) { period, periodText in
-                    try periodStatement.execute(arguments: [
-                        period.orgId.rawValue, period.periodEnd.description, period.periodStart.description, runId,
-                        periodText,
-                    ])
+                    try periodStatement.execute { row in
+                        row.add(period.orgId.rawValue)
+                        row.add(period.periodEnd.description)
+                        row.add(period.periodStart.description)
+                        row.add(runId)
+                        row.add(periodText)
+                    }
                 }
-                let documentStatement = try db.makeStatement(
+                let documentStatement = try RowInsert(
+                    db,
                     sql: """
                         INSERT INTO documents (number, kind, org_id, issue_date, currency, net_minor, tax_minor,
                             total_minor, source, source_id, run_id, document)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 try Ledger.inEncodedChunks(commit.documents, encodeDirectly) { document, documentText in
-                    try documentStatement.execute(arguments: [
-                        document.number, document.kind.rawValue, document.orgId, document.issueDate.description,
-                        document.currencyCode, document.netMinor, document.taxMinor, document.totalMinor,
-                        document.source.rawValue, document.sourceId, runId, documentText,
-                    ])
+                    try documentStatement.execute { row in
+                        row.add(document.number)
+                        row.add(document.kind.rawValue)
+                        row.add(document.orgId)
+                        row.add(document.issueDate.description)
+                        row.add(document.currencyCode)
+                        row.add(document.netMinor)
+                        row.add(document.taxMinor)
+                        row.add(document.totalMinor)
+                        row.add(document.source.rawValue)
+                        row.add(document.sourceId)
+                        row.add(runId)
+                        row.add(documentText)
+                    }
                 }
                 // In key order, so the same close writes the same file, page for page.
                 for (key, last) in commit.sequences.sorted(by: { utf8Less($0.key, $1.key) }) {
@@ -677,10 +695,15 @@ extension Ledger {
     public func recordRendered(run: Int64, files: [RenderedFile]) throws {
         func insert(_ db: Database) throws {
             try db.execute(sql: "DELETE FROM rendered_files WHERE run_id = ?", arguments: [run])
-            let statement = try db.makeStatement(
-                sql: "INSERT INTO rendered_files (run_id, path, size, content_hash) VALUES (?, ?, ?, ?)")
+            let statement = try RowInsert(
+                db, sql: "INSERT INTO rendered_files (run_id, path, size, content_hash) VALUES (?, ?, ?, ?)")
             for file in files {
-                try statement.execute(arguments: [run, file.path, file.size, file.contentHash])
+                try statement.execute { row in
+                    row.add(run)
+                    row.add(file.path)
+                    row.add(file.size)
+                    row.add(file.contentHash)
+                }
             }
         }
         if let pinned {

@@ -40,7 +40,8 @@ public struct CloseTotals: Codable, Sendable, Hashable {
     ) {
         periodsClosed = periods.count
         orgs = Set(periods.map(\.orgId)).count
-        invoices = documents.filter { $0.kind == .invoice }.count
+        // Counted in place: `filter` would copy every invoice, dozens of references each.
+        invoices = documents.reduce(0) { $1.kind == .invoice ? $0 + 1 : $0 }
         creditNotes = documents.count - invoices
         creditsGranted = periods.reduce(0) { $0 + $1.freshCredits + $1.prorationCredits + $1.topUpCredits }
         creditsUsed = periods.reduce(0) { $0 + $1.usageCredits }
@@ -50,22 +51,26 @@ public struct CloseTotals: Codable, Sendable, Hashable {
         creditsExpiredByAge = periods.reduce(0) { $0 + $1.expiredAge }
         creditsExpiredTopUp = periods.reduce(0) { $0 + $1.expiredTopUp }
         var money: [String: Money] = [:]
-        for document in documents {
+        // By index, reading the fields it needs: a loop variable copies every document whole.
+        for index in documents.indices {
+            let code = documents[index].currencyCode
+            let totalMinor = documents[index].totalMinor
+            let taxMinor = documents[index].taxMinor
             var entry =
-                money[document.currencyCode]
+                money[code]
                 ?? Money(
-                    currency: document.currencyCode, invoices: 0, creditNotes: 0, invoicedMinor: 0, creditedMinor: 0,
+                    currency: code, invoices: 0, creditNotes: 0, invoicedMinor: 0, creditedMinor: 0,
                     taxMinor: 0, invoiced: "", credited: "", tax: "")
-            if document.kind == .invoice {
+            if documents[index].kind == .invoice {
                 entry.invoices += 1
-                entry.invoicedMinor += document.totalMinor
-                entry.taxMinor += document.taxMinor
+                entry.invoicedMinor += totalMinor
+                entry.taxMinor += taxMinor
             } else {
                 entry.creditNotes += 1
-                entry.creditedMinor += document.totalMinor
-                entry.taxMinor -= document.taxMinor
+                entry.creditedMinor += totalMinor
+                entry.taxMinor -= taxMinor
             }
-            money[document.currencyCode] = entry
+            money[code] = entry
         }
         self.money = money.keys.sorted(by: utf8Less).map { code in
             var entry = money[code]!
