@@ -1,9 +1,10 @@
 // Proves the compact structures behind reading millions of rows keep their promises: the byte
-// table finds every key it holds across growth and colliding hashes, a usage record stays 48
-// bytes, the content hash computed from a record equals the one taken from the CSV bytes, and a
+// table finds every key it holds across growth and colliding hashes, usage rows kept in many
+// chunks of any size are found by their index, a usage record stays 48 bytes, the content hash computed from a record equals the one taken from the CSV bytes, and a
 // new ledger file uses 16 KB pages while an older 4 KB-page file keeps working with the same chain.
 import Foundation
 import GRDB
+import Invoicing
 import PropertyBased
 import Testing
 
@@ -36,6 +37,30 @@ struct CompactStorageTests {
                 table.find(hash: hash("absent"), matches: { keys[Int($0)].utf8Equals(utf8) })
             }
             #expect(missing == nil)
+        }
+    }
+
+    @Test func usageRowsFindEveryRowAcrossChunksOfAnySize() async {
+        // Sizes around the lookup's 4,096-row blocks, tiny chunks, and many chunks in one block.
+        let size = Gen.element(of: [1, 2, 7, 100, 4_095, 4_096, 4_097, 9_000]).map { $0! }
+        await propertyCheck(count: 40, input: size.array(of: 0...12)) { sizes in
+            var rows = UsageRows()
+            var next = 0
+            for count in sizes {
+                rows.append(
+                    chunk: (next..<(next + count)).map { index in
+                        UsageRecord(
+                            eventId: "e\(index)", orgIndex: 0, actionIndex: 0, userIndex: 0,
+                            instant: Instant(microseconds: Int64(index)), credits: 0,
+                            origin: RowOrigin(fileIndex: 0, lineNumber: 0))
+                    })
+                next += count
+            }
+            #expect(rows.count == next)
+            for index in 0..<next where rows[index].instant.microseconds != Int64(index) {
+                Issue.record("row \(index) of chunks \(sizes) is \(rows[index].eventId)")
+                return
+            }
         }
     }
 

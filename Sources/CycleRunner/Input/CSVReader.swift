@@ -95,17 +95,27 @@ public final class CSVReader {
     private let recordLimitBytes: Int
     private var buffer: [UInt8]
     private var bufferCount = 0
+    /// The file offset of `buffer[0]`.
+    private var bufferOffset = 0
     private var position = 0
     private var endOfFile = false
     private var line = 1
     private var atFileStart = true
+    private let stopOffset: Int?
     private var bounds: [FieldBounds] = []
     private var scratch: [UInt8] = []
 
     /// Opens `path` for reading; throws the errno text when it cannot.
-    public init(path: String, chunkBytes: Int = 4 << 20, recordLimitBytes: Int = CSVReader.defaultRecordLimitBytes)
-        throws(CSVOpenError)
-    {
+    ///
+    /// A reader may cover part of a file: it starts at `startOffset`, which must be where a
+    /// record starts (a byte-order mark is looked for only at offset 0), counts lines from 1
+    /// there, and stops before the first record that starts at or after `stopOffset`. A record
+    /// that starts before `stopOffset` is read whole, wherever it ends; `offset` then says
+    /// where the reader stopped.
+    public init(
+        path: String, chunkBytes: Int = 4 << 20, recordLimitBytes: Int = CSVReader.defaultRecordLimitBytes,
+        startOffset: Int = 0, stopOffset: Int? = nil
+    ) throws(CSVOpenError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw CSVOpenError(path: path, reason: String(cString: strerror(errno))) }
         var info = stat()
@@ -113,11 +123,25 @@ public final class CSVReader {
             close(descriptor)
             throw CSVOpenError(path: path, reason: "is a folder")
         }
+        if startOffset > 0, lseek(descriptor, off_t(startOffset), SEEK_SET) < 0 {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw CSVOpenError(path: path, reason: reason)
+        }
         self.fileDescriptor = descriptor
         self.chunkBytes = max(1, chunkBytes)
         self.recordLimitBytes = recordLimitBytes
         self.buffer = [UInt8](repeating: 0, count: self.chunkBytes)
+        self.bufferOffset = startOffset
+        self.atFileStart = startOffset == 0
+        self.stopOffset = stopOffset
     }
+
+    /// The file offset of the first byte not yet read as part of a record or blank line.
+    public var offset: Int { bufferOffset + position }
+
+    /// The number of the line the next record would start on (counted from `startOffset`).
+    public var nextLineNumber: Int { line }
 
     deinit { close(fileDescriptor) }
 
@@ -132,6 +156,7 @@ public final class CSVReader {
                 }
             }
             bufferCount = remaining
+            bufferOffset += position
             position = 0
         }
         // Grow when less than half a chunk is free, and always when nothing is: a chunk size of
@@ -307,6 +332,7 @@ public final class CSVReader {
     private enum BatchResult {
         case needMore
         case overlong
+        case stopped
     }
 
     /// Calls `body` for every record, or `onProblem` for every record that cannot be split,
@@ -324,6 +350,7 @@ public final class CSVReader {
             self.scratch = scratch
         }
         while true {
+            if let stopOffset, bufferOffset + position >= stopOffset { return }
             if position >= bufferCount {
                 if try !fill() { return }
                 continue
@@ -334,10 +361,13 @@ public final class CSVReader {
             let count = bufferCount
             var position = self.position
             var line = self.line
+            // The stop as a position in this buffer (beyond it when there is none).
+            let stop = stopOffset.map { $0 - bufferOffset } ?? Int.max
             let result: BatchResult
             do {
                 result = try buffer.withUnsafeBufferPointer { bytes in
                     while position < count {
+                        if position >= stop { return .stopped }
                         // A blank line is not a record.
                         let first = bytes[position]
                         if first == 0x0A || first == 0x0D {
@@ -386,6 +416,8 @@ public final class CSVReader {
             self.position = position
             self.line = line
             switch result {
+            case .stopped:
+                return
             case .overlong:
                 try skipOverlongRecord(onProblem: onProblem)
             case .needMore:

@@ -9,11 +9,14 @@ struct CSVTable {
     private(set) var columns: [String: Int] = [:]
     private(set) var headerNames: [String] = []
 
-    /// Opens the file and reads its header; `required` columns must all be present.
-    init(path: String, displayName: String, required: [String], optional: [String]) throws(InputError) {
+    /// Opens the file and reads its header; `required` columns must all be present. With
+    /// `stopOffset`, the rows are those that start before it (see `CSVReader`).
+    init(path: String, displayName: String, required: [String], optional: [String], stopOffset: Int? = nil)
+        throws(InputError)
+    {
         self.displayName = displayName
         do {
-            reader = try CSVReader(path: path)
+            reader = try CSVReader(path: path, stopOffset: stopOffset)
         } catch {
             throw InputError(file: displayName, "cannot be read: \(error.reason)")
         }
@@ -47,6 +50,20 @@ struct CSVTable {
         _ = optional
     }
 
+    /// The rows of the same file from `startOffset`, where a record starts, up to the first
+    /// record at or after `stopOffset`, with the columns of `header` (which read the file's
+    /// header). Line numbers count from 1 at `startOffset`.
+    init(continuing header: CSVHeader, path: String, startOffset: Int, stopOffset: Int?) throws(InputError) {
+        displayName = header.displayName
+        columns = header.columns
+        headerNames = header.headerNames
+        do {
+            reader = try CSVReader(path: path, startOffset: startOffset, stopOffset: stopOffset)
+        } catch {
+            throw InputError(file: displayName, "cannot be read: \(error.reason)")
+        }
+    }
+
     /// Calls `body` for each data row; broken records become rejections through `onProblem`.
     func forEachRow(
         _ body: (CSVRow) throws -> Void,
@@ -58,6 +75,16 @@ struct CSVTable {
     }
 
     func index(_ name: String) -> Int? { columns[name] }
+
+    /// What the header said, for reading other parts of the same file.
+    var header: CSVHeader { CSVHeader(displayName: displayName, columns: columns, headerNames: headerNames) }
+}
+
+/// A file's header as `CSVTable` read it.
+struct CSVHeader: Sendable {
+    let displayName: String
+    let columns: [String: Int]
+    let headerNames: [String]
 }
 
 struct StopReading: Error {}

@@ -2,13 +2,18 @@ import Dispatch
 import Foundation
 import Invoicing
 
-/// Usage rows, one chunk per usage file in reading order, addressed by one index across them.
-/// Each file is parsed into its own chunk on its own core and the chunks are kept as they are,
-/// so millions of records are never copied into one array (which would hold them twice).
+/// Usage rows, one chunk per part of a usage file in reading order, addressed by one index
+/// across them. Each part is parsed into its own chunk on its own core and the chunks are kept
+/// as they are, so millions of records are never copied into one array (which would hold them
+/// twice).
 public struct UsageRows: RandomAccessCollection, Sendable {
     private var chunks: [[UsageRecord]] = []
     /// The index of each chunk's first record.
     private var starts: [Int] = []
+    /// For each block of `1 << blockShift` positions, the chunk that holds its first position:
+    /// a lookup is then a step or two, not a search through dozens of chunks.
+    private var chunkAtBlock: [Int32] = []
+    private static let blockShift = 12
     public private(set) var endIndex = 0
 
     public init() {}
@@ -16,13 +21,9 @@ public struct UsageRows: RandomAccessCollection, Sendable {
     public var startIndex: Int { 0 }
 
     public subscript(position: Int) -> UsageRecord {
-        var low = 0
-        var high = chunks.count - 1
-        while low < high {
-            let middle = (low + high + 1) / 2
-            if starts[middle] <= position { low = middle } else { high = middle - 1 }
-        }
-        return chunks[low][position - starts[low]]
+        var chunk = Int(chunkAtBlock[position >> UsageRows.blockShift])
+        while chunk + 1 < starts.count, starts[chunk + 1] <= position { chunk += 1 }
+        return chunks[chunk][position - starts[chunk]]
     }
 
     mutating func append(chunk: [UsageRecord]) {
@@ -30,12 +31,18 @@ public struct UsageRows: RandomAccessCollection, Sendable {
         chunks.append(chunk)
         starts.append(endIndex)
         endIndex += chunk.count
+        // Blocks not covered before start in the new chunk.
+        while chunkAtBlock.count << UsageRows.blockShift < endIndex {
+            chunkAtBlock.append(Int32(chunks.count - 1))
+        }
     }
 }
 
-/// Reads usage/*.csv: every file is parsed on its own core into records and rejections, then the
-/// files are merged in reading order on one, where user ids are interned and duplicates and
-/// conflicts are found exactly as a row-by-row reading in that order would find them.
+/// Reads usage/*.csv: each file is cut into parts at line ends, every part is parsed on a core
+/// into records and rejections, and the parts are merged in reading order on one, where user
+/// ids are interned and duplicates and conflicts are found exactly as a row-by-row reading in
+/// that order would find them. A part that turns out to start inside a record (a quoted line
+/// break) is read again from where the part before it stopped.
 enum UsageReader {
     static let columns = ["event_id", "org_id", "occurred_at", "user_id", "action", "credits"]
 
@@ -48,39 +55,106 @@ enum UsageReader {
         var actionTable: ByteTable
     }
 
-    /// One file as its worker leaves it: records in line order (user indices local to the
-    /// file), the rows rejected for their form, also in line order, and the users it met.
+    /// One part of a file as its worker leaves it: records in line order (user indices local
+    /// to the part), the rows rejected for their form, also in line order, and the users it
+    /// met. Line numbers count from 1 at the part's start; `linesRead` is how many lines it
+    /// spans and `endOffset` where it stopped, the start of the part that follows.
     struct ParsedFile: Sendable {
         var records: [UsageRecord] = []
         var rejections: [(line: Int, rejection: Rejection, raw: String)] = []
         var users: [String] = []
         var rowsRead = 0
+        var startOffset = 0
+        var endOffset = 0
+        var linesRead = 0
     }
 
+    /// A part of a usage file: the records that start in [start, stop), the header's columns
+    /// for a part after the first, and the number of the file in reading order.
+    struct Part: Sendable {
+        var file: Int
+        var start: Int
+        var stop: Int?
+        var header: CSVHeader?
+    }
+
+    /// Parts of about `partBytes`, cut just after a line end; a part that starts inside a
+    /// quoted line break is found and read again while merging. A file whose header cannot be
+    /// read is one part, whose parse reports the problem.
+    static func parts(folder: String, name: String, file: Int, partBytes: Int) -> [Part] {
+        let path = folder + "/usage/" + name
+        let size = fileSize(path)
+        let whole = [Part(file: file, start: 0, stop: nil, header: nil)]
+        guard size >= 2 * partBytes,
+            let table = try? CSVTable(
+                path: path, displayName: "usage/" + name, required: UsageReader.columns, optional: [])
+        else { return whole }
+        let headerEnd = table.reader.offset
+        let count = size / partBytes
+        var starts: [Int] = [0]
+        for part in 1..<count {
+            guard let start = lineStart(path: path, after: part * (size / count)) else { break }
+            if start > max(starts.last!, headerEnd), start < size { starts.append(start) }
+        }
+        return starts.indices.map { index in
+            Part(
+                file: file, start: starts[index], stop: index + 1 < starts.count ? starts[index + 1] : nil,
+                header: index == 0 ? nil : table.header)
+        }
+    }
+
+    /// The offset just after the first line feed at or after `offset`, or nil at the end of the file.
+    static func lineStart(path: String, after offset: Int) -> Int? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var window = [UInt8](repeating: 0, count: 1 << 16)
+        var position = offset
+        while true {
+            let count = window.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(position)) }
+            guard count > 0 else { return nil }
+            if let found = window[0..<count].firstIndex(of: 0x0A) { return position + found + 1 }
+            position += count
+        }
+    }
+
+    /// `partBytes` is the size files are cut at (tests cut small files into many parts).
     static func read(
-        folder: String, files: [String], catalog: Catalog, orgs: OrgDirectory, into input: inout InputFolder
+        folder: String, files: [String], catalog: Catalog, orgs: OrgDirectory, into input: inout InputFolder,
+        partBytes: Int? = nil
     ) throws(InputError) {
         let lookups = try makeLookups(files: files, catalog: catalog, orgs: orgs, input: &input)
         let firstIndex = input.files.count
-        // Files are parsed on every core in reading order, and each is merged as soon as it and
-        // every file before it are parsed, while the later files are still being parsed.
-        let pending = files.indices.map { _ in Pending<Result<ParsedFile, InputError>>() }
         var usageBytes = 0
         for name in files { usageBytes += fileSize(folder + "/usage/" + name) }
-        // Workers take the next unparsed file, in order, one per core. The merging thread
-        // takes a file itself when no worker has started it yet, so the reading never waits
+        // Parts small enough that the last few leave little for one core to do alone (three
+        // monthly files on two cores left one idle for a third of the reading), large enough
+        // that each is worth a worker's start.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let partBytes = partBytes ?? min(max(usageBytes / (8 * max(cores, 1)), 4 << 20), 32 << 20)
+        let parts = files.indices.flatMap {
+            UsageReader.parts(folder: folder, name: files[$0], file: $0, partBytes: partBytes)
+        }
+        // Parts are parsed on every core in reading order, and each is merged as soon as it and
+        // every part before it are parsed, while the later parts are still being parsed.
+        let pending = parts.indices.map { _ in Pending<Result<ParsedFile, InputError>>() }
+        // Workers take the next unparsed part, in order, one per core. The merging thread
+        // takes a part itself when no worker has started it yet, so the reading never waits
         // for a worker thread that Dispatch has not started (its pool is shared with Swift's
         // concurrency and may be busy): it only ever waits for a parse that is running.
-        @Sendable func parseFile(_ index: Int) -> Result<ParsedFile, InputError> {
+        @Sendable func parsePart(_ part: Part, from start: Int) -> Result<ParsedFile, InputError> {
             Result { () throws(InputError) in
                 try parse(
-                    folder: folder, name: files[index], fileIndex: Int32(firstIndex + index), lookups: lookups)
+                    folder: folder, name: files[part.file], fileIndex: Int32(firstIndex + part.file),
+                    part: Part(file: part.file, start: start, stop: part.stop, header: part.header), lookups: lookups)
             }
         }
         let claims = FileClaims()
-        for _ in 0..<min(ProcessInfo.processInfo.activeProcessorCount, files.count) {
+        for _ in 0..<min(cores, parts.count) {
             DispatchQueue.global().async {
-                while let index = claims.next(below: files.count) { pending[index].fulfil(parseFile(index)) }
+                while let index = claims.next(below: parts.count) {
+                    pending[index].fulfil(parsePart(parts[index], from: parts[index].start))
+                }
             }
         }
         var userTable = ByteTable()
@@ -89,26 +163,39 @@ enum UsageReader {
         var eventTable = ByteTable(capacity: usageBytes / 64)
         var missingRaw: [Int: [(line: Int, rejected: Int)]] = [:]
         var failure: InputError?
-        for (index, name) in files.enumerated() {
-            if claims.claim(index) { pending[index].fulfil(parseFile(index)) }
-            // Every file's parse is waited for, even after a failure, so none outlives this call.
+        var fileIndex: Int32 = 0
+        // Where the part before stopped, and how many lines of its file came before it.
+        var expectedStart = 0
+        var linesBefore = 0
+        for (index, part) in parts.enumerated() {
+            if claims.claim(index) { pending[index].fulfil(parsePart(part, from: part.start)) }
+            // Every part's parse is waited for, even after a failure, so none outlives this call.
             guard failure == nil else {
                 _ = pending[index].wait()
                 continue
             }
+            if part.start == 0 {
+                fileIndex = input.addFile("usage/" + files[part.file])
+                linesBefore = 0
+            }
+            // When the part before read on past this part's start, this part began inside a
+            // record: it is read again from where that part stopped.
+            let rereadFrom = part.start != 0 && part.start != expectedStart ? expectedStart : nil
+            if rereadFrom != nil { _ = pending[index].wait() }
             // Taken straight into `parsed`: a second binding of the result would make the merge
-            // copy the file's records on its first write.
+            // copy the part's records on its first write.
             var parsed: ParsedFile
-            switch pending[index].wait() {
+            switch rereadFrom.map({ parsePart(part, from: $0) }) ?? pending[index].wait() {
             case .success(let file): parsed = file
             case .failure(let error):
                 failure = error
                 continue
             }
-            let fileIndex = input.addFile("usage/" + name)
             merge(
-                &parsed, fileIndex: fileIndex, userTable: &userTable, eventTable: &eventTable,
-                missingRaw: &missingRaw[index, default: []], input: &input)
+                &parsed, fileIndex: fileIndex, linesBefore: linesBefore, userTable: &userTable,
+                eventTable: &eventTable, missingRaw: &missingRaw[part.file, default: []], input: &input)
+            expectedStart = parsed.endOffset
+            linesBefore += parsed.linesRead
         }
         if let failure { throw failure }
         // Conflicts are found after the files are read: their raw text is read again, from the
@@ -175,11 +262,17 @@ enum UsageReader {
     }
 
     /// Parses one file: every check of a usage row that needs no other file.
-    static func parse(folder: String, name: String, fileIndex: Int32, lookups: Lookups) throws(InputError)
-        -> ParsedFile
+    static func parse(folder: String, name: String, fileIndex: Int32, part: Part, lookups: Lookups)
+        throws(InputError) -> ParsedFile
     {
         let display = "usage/" + name
-        let table = try CSVTable(path: folder + "/" + display, displayName: display, required: columns, optional: [])
+        let path = folder + "/" + display
+        let table =
+            if let header = part.header {
+                try CSVTable(continuing: header, path: path, startOffset: part.start, stopOffset: part.stop)
+            } else {
+                try CSVTable(path: path, displayName: display, required: columns, optional: [], stopOffset: part.stop)
+            }
         let eventColumn = table.index("event_id")!
         let orgColumn = table.index("org_id")!
         let timeColumn = table.index("occurred_at")!
@@ -187,10 +280,12 @@ enum UsageReader {
         let actionColumn = table.index("action")!
         let creditsColumn = table.index("credits")!
         var file = ParsedFile()
+        file.startOffset = part.start
         // Room for every row up front (a valid usage row is at least 31 bytes): growing an array
         // of millions of records by doubling copies it again and again and, for a moment, holds
         // two. Capacity that is never written costs address space, not memory.
-        file.records.reserveCapacity(fileSize(folder + "/" + display) / 31 + 1)
+        let partBytes = (part.stop ?? fileSize(path)) - part.start
+        file.records.reserveCapacity(max(partBytes, 0) / 31 + 1)
         var userTable = ByteTable()
         func row(_ fields: RowFields) throws(Rejection) -> UsageRecord {
             let row = fields.row
@@ -254,6 +349,8 @@ enum UsageReader {
         } catch {
             throw InputError(file: display, "cannot be read: \(error)")
         }
+        file.endOffset = table.reader.offset
+        file.linesRead = table.reader.nextLineNumber - 1
         return file
     }
 
@@ -261,7 +358,7 @@ enum UsageReader {
     /// against every row kept before them, and its rejections recorded in line order. The
     /// records kept are moved to the front of the file's own array, which becomes its chunk.
     static func merge(
-        _ parsed: inout ParsedFile, fileIndex: Int32, userTable: inout ByteTable,
+        _ parsed: inout ParsedFile, fileIndex: Int32, linesBefore: Int, userTable: inout ByteTable,
         eventTable: inout ByteTable, missingRaw: inout [(line: Int, rejected: Int)], input: inout InputFolder
     ) {
         // The records are taken, not copied: a second reference to them would make the first
@@ -293,7 +390,7 @@ enum UsageReader {
         func rejectUpTo(_ line: Int) {
             while nextRejection < parsed.rejections.count, parsed.rejections[nextRejection].line < line {
                 let entry = parsed.rejections[nextRejection]
-                input.reject(fileIndex, entry.line, entry.rejection, entry.raw)
+                input.reject(fileIndex, linesBefore + entry.line, entry.rejection, entry.raw)
                 nextRejection += 1
             }
         }
@@ -314,6 +411,8 @@ enum UsageReader {
             }
             var record = chunk[position]
             rejectUpTo(Int(record.lineNumber))
+            // The part's line numbers become the file's.
+            record.lineNumber = Int32(clamping: Int(record.lineNumber) + linesBefore)
             record.userIndex = userNumbers[Int(record.userIndex)]
             var eventId = record.eventId
             let eventHash = blockHashes[offset]
@@ -354,7 +453,8 @@ enum UsageReader {
     }
 }
 
-/// Which usage files have been taken for parsing: in order, by workers or by the merge.
+/// Which parts of the usage files have been taken for parsing: in order, by workers or by the
+/// merge.
 final class FileClaims: @unchecked Sendable {
     private let lock = NSLock()
     private var taken = 0
