@@ -320,14 +320,11 @@ struct CloseWork {
                         eventId: record.eventId, credits: record.credits, actionIndex: Int32(record.actionIndex),
                         userIndex: record.userIndex)))
         }
-        var order = Array(events.indices)
-        if events.count > 1 {
-            order = eventOrder(events)
-            events = order.map { events[$0] }
-        }
+        let order = eventOrder(events)
         let context = EngineContext(
             catalog: catalog, users: input.users, permissions: input.memberPermissions[profile.id])
-        let run = try Engine.run(state: state, profile: profile, events: events, horizon: horizon, context: context)
+        let run = try Engine.run(
+            state: state, profile: profile, events: events, order: order, horizon: horizon, context: context)
         var result = OrgResult(run: run)
         result.run.outcomes = []
         result.appliedUsage.reserveCapacity(usage.count)

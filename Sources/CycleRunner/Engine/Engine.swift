@@ -44,6 +44,9 @@ public struct Engine {
     /// slot here instead of hashing its action's name into the dictionary.
     var actionUsage: [ActionUsage]
     var actionsTouched: [Int32] = []
+    /// The instant of the next renewal and the period it was computed for: every event asks
+    /// for it, and it changes only at a renewal.
+    var nextRenewal: (started: Bool, periodIndex: Int, instant: Instant)?
 
     /// Runs one org. `events` must be sorted by `OrgEvent.precedes`; every renewal and expiry
     /// before `horizon` is applied, and every event given is either applied or rejected.
@@ -51,14 +54,26 @@ public struct Engine {
         state initial: OrgState?, profile: OrgProfile, events: [OrgEvent], horizon: Instant,
         context: EngineContext
     ) throws(EngineConfigurationError) -> OrgRun {
+        try run(state: initial, profile: profile, events: events, order: nil, horizon: horizon, context: context)
+    }
+
+    /// `run` over `events` taken in `order` (positions in `events`, in the order of
+    /// `OrgEvent.precedes`), or as given when `order` is nil: the close sorts positions, and
+    /// moving thousands of events into sorted order copied each. Outcomes follow the order
+    /// the events were applied in.
+    public static func run(
+        state initial: OrgState?, profile: OrgProfile, events: [OrgEvent], order: [Int]?, horizon: Instant,
+        context: EngineContext
+    ) throws(EngineConfigurationError) -> OrgRun {
         let state = initial ?? OrgState(orgId: profile.id, startDate: profile.startDate, plan: profile.firstPlanId)
         var engine = Engine(
             context: context, profile: profile, state: state, run: OrgRun(state: state),
             actionUsage: Array(repeating: ActionUsage(), count: context.catalog.actions.count))
         engine.run.outcomes.reserveCapacity(events.count)
-        for event in events {
-            try engine.applyScheduled(before: event.instant, kind: event.kind)
-            engine.run.outcomes.append(try engine.apply(event))
+        for position in events.indices {
+            let index = order?[position] ?? position
+            try engine.applyScheduled(before: events[index].instant, kind: events[index].kind)
+            engine.run.outcomes.append(try engine.apply(events[index]))
         }
         try engine.applyScheduled(before: horizon, kind: nil)
         engine.foldActionUsage()
@@ -77,7 +92,7 @@ public struct Engine {
     /// (or, with no kind, everything strictly before `instant`).
     mutating func applyScheduled(before instant: Instant, kind: EventKind?) throws(EngineConfigurationError) {
         while true {
-            let renewal = Instant(date: state.nextRenewalDate)
+            let renewal = nextRenewalInstant()
             let expiry = state.topUps.lazy.compactMap(\.expiresAt).min()
             // An expiry at an instant goes before everything else at that instant; a renewal
             // goes after expiries and plan changes.
@@ -97,6 +112,16 @@ public struct Engine {
             }
             return
         }
+    }
+
+    /// `Instant(date: state.nextRenewalDate)`, computed once per period.
+    mutating func nextRenewalInstant() -> Instant {
+        if let nextRenewal, nextRenewal.started == state.started, nextRenewal.periodIndex == state.periodIndex {
+            return nextRenewal.instant
+        }
+        let instant = Instant(date: state.nextRenewalDate)
+        nextRenewal = (state.started, state.periodIndex, instant)
+        return instant
     }
 
     mutating func expireTopUps(at instant: Instant) {
