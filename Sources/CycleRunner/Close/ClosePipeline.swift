@@ -225,9 +225,7 @@ public enum ClosePipeline {
         let report = RunReport(
             files: work.input.files, counts: work.input.counts, periodsClosed: work.periods.count,
             documentsIssued: work.documents.count, inputFingerprint: work.fingerprint,
-            documentWarnings: work.documents.flatMap { document in
-                UBLWriter.knownRuleViolations(for: document).map { "\(document.number): \($0)" }
-            })
+            documentWarnings: documentWarnings(work.documents))
         var commit = Ledger.Commit(
             through: options.through, previousHorizon: previousHorizon, horizon: horizon, report: report,
             orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
@@ -310,6 +308,18 @@ public enum ClosePipeline {
             through: options.through, appliedNothing: false, ledgerHorizon: horizon, report: report,
             rejectedCount: work.input.rejected.count, outputFolder: options.outputFolder,
             message: "closed through \(options.through)", totals: staged?.totals)
+    }
+
+    /// The e-invoice rules each document breaks, in document order: checked on every core,
+    /// since the close waits for them before its commit.
+    static func documentWarnings(_ documents: [Document]) -> [String] {
+        do {
+            return try parallelMap(Array(documents.indices)) { index in
+                UBLWriter.knownRuleViolations(for: documents[index]).map { "\(documents[index].number): \($0)" }
+            }.flatMap { $0 }
+        } catch {
+            preconditionFailure("checking e-invoice rules throws nothing: \(error)")
+        }
     }
 
     /// Stages the rest of one close's files, mapping every failure to a `CloseError` that says
