@@ -18,13 +18,15 @@ enum ReadItem: Equatable, CustomStringConvertible {
     }
 }
 
-/// Writes `bytes` to a fresh temp file and reads it back with the given chunk size.
-func readCSV(_ bytes: [UInt8], chunk: Int = 4 << 20) throws -> [ReadItem] {
+/// Writes `bytes` to a fresh temp file and reads it back with the given chunk size and record limit.
+func readCSV(_ bytes: [UInt8], chunk: Int = 4 << 20, limit: Int = CSVReader.defaultRecordLimitBytes) throws
+    -> [ReadItem]
+{
     let folder = makeTempFolder()
     defer { removeTree(folder) }
     let path = folder + "/data.csv"
     writeFile(path, bytes)
-    let reader = try CSVReader(path: path, chunkBytes: chunk)
+    let reader = try CSVReader(path: path, chunkBytes: chunk, recordLimitBytes: limit)
     var items: [ReadItem] = []
     try reader.forEachRecord(
         { row in items.append(.record(line: row.lineNumber, fields: (0..<row.count).map { Array(row.field($0)) })) },

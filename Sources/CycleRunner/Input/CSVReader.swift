@@ -382,6 +382,18 @@ public final class CSVReader {
                         {
                         case .needMore:
                             return count - position > recordLimitBytes ? .overlong : .needMore
+                        // A complete record over the limit is too long as well: whether it is
+                        // must not depend on how much of the file the buffer held when the
+                        // reading got there (a reading that starts mid-file holds less).
+                        case .record(let end, _) where end - position > recordLimitBytes:
+                            return .overlong
+                        case .problem(_, let end, _) where end - position > recordLimitBytes:
+                            return .overlong
+                        // A quote that never closes is found only at the end of the file; had
+                        // the reading got there with less of the file in the buffer, more than
+                        // the limit left would have made the record too long, so it does here.
+                        case .problem(.unterminatedQuote, _, _) where count - position > recordLimitBytes:
+                            return .overlong
                         case .record(let end, let lines):
                             // Consume the record before the callback, so a callback that stops the
                             // reading (the header pass) leaves the reader after that record.
@@ -433,6 +445,9 @@ public final class CSVReader {
         onProblem: (_ lineNumber: Int, _ problem: CSVRecordProblem, _ rawText: String) throws -> Void
     ) throws {
         let startLine = line
+        // The first 200 bytes, read in full first, so the preview is the same however much of
+        // the file the buffer held.
+        while bufferCount - position < 200, try fill() {}
         let preview = String(decoding: buffer[position..<min(bufferCount, position + 200)], as: UTF8.self) + "…"
         var inQuotes = false
         while true {
