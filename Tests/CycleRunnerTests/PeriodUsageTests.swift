@@ -1,6 +1,7 @@
 // Proves what a period records of its usage: each action's events and credits are those of
 // the usage events inside the period, and its most expensive events are the ten with the most
-// credits, the earlier first among equals, whatever the actions, credits and period boundaries.
+// credits, the earlier first among equals, whatever the actions, credits and period boundaries,
+// also when late events (applied at a later instant than they occurred) tie with the tenth.
 import Invoicing
 import PropertyBased
 import Testing
@@ -12,22 +13,31 @@ struct PeriodUsageTests {
         var minute: Int
         var actionIndex: Int32
         var credits: Int64
+        var late: Bool
     }
 
     static let spend = zip(
-        Gen.int(in: 0...(89 * 24 * 60)), Gen.int(in: 0...(testCatalog.actions.count - 1)), Gen.int(in: 0...30)
-    ).map { Spend(minute: $0, actionIndex: Int32($1), credits: Int64($2)) }
+        Gen.int(in: 0...(89 * 24 * 60)), Gen.int(in: 0...(testCatalog.actions.count - 1)), Gen.int(in: 0...12),
+        Gen.int(in: 0...3)
+    ).map { Spend(minute: $0, actionIndex: Int32($1), credits: Int64($2), late: $3 == 0) }
 
     @Test func periodsRecordTheirOwnUsageByActionAndTheirMostExpensiveEvents() async {
-        await propertyCheck(count: 60, input: Self.spend.array(of: 0...120)) { spends in
+        await propertyCheck(count: 400, input: Self.spend.array(of: 0...160)) { spends in
             let profile = testProfile(plan: "business", start: "2026-01-01")
             let start = at("2026-01-01T00:00:00Z")
+            // Late events of a month are applied at its 20th, as a close's horizon would apply them.
+            func lateInstant(_ instant: Instant) -> Instant {
+                let date = instant.date
+                let applied = Instant(date: CivilDate(year: date.year, month: date.month, day: 20))
+                return max(applied, instant)
+            }
             let events = spends.enumerated().map { index, spend in
-                let instant = Instant(microseconds: start.microseconds + Int64(spend.minute) * 60_000_000)
+                let occurred = Instant(microseconds: start.microseconds + Int64(spend.minute) * 60_000_000)
                 let id = "e\(index)"
+                let instant = spend.late ? lateInstant(occurred) : occurred
                 return OrgEvent(
-                    kind: .usage, instant: instant, originalInstant: instant, id: id, sequence: Int32(index),
-                    late: false,
+                    kind: .usage, instant: instant, originalInstant: occurred, id: id, sequence: Int32(index),
+                    late: instant != occurred,
                     payload: .usage(eventId: id, credits: spend.credits, actionIndex: spend.actionIndex, userIndex: 0))
             }
             let run: OrgRun
@@ -57,7 +67,7 @@ struct PeriodUsageTests {
                     notable.append(
                         NotableEvent(
                             eventId: id, occurredAt: event.originalInstant, action: action, user: "u1",
-                            credits: credits, late: false))
+                            credits: credits, late: event.late))
                 }
                 // A stable sort of the events in the order they applied.
                 let top = notable.enumerated().sorted { lhs, rhs in

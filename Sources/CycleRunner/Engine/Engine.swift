@@ -379,7 +379,7 @@ public struct Engine {
                 break
             }
         }
-        if period.mayNote(credits: credits) {
+        if period.mayNote(credits: credits, occurredAt: event.originalInstant) {
             period.note(
                 NotableEvent(
                     eventId: eventId, occurredAt: event.originalInstant,

@@ -138,14 +138,17 @@ public struct PeriodAccumulator: Codable, Sendable, Hashable {
 
     static let notableCount = 10
 
-    /// False when an event of `credits` cannot enter the list, so the event need not be built.
-    func mayNote(credits: Int64) -> Bool {
+    /// False when an event of `credits` that occurred at `occurredAt` cannot enter the list, so
+    /// the event need not be built. The list is ordered by credits, the earlier first among
+    /// equals, so a full list still takes an event with as many credits as its last entry but
+    /// an earlier time (a late event, applied after later ones).
+    func mayNote(credits: Int64, occurredAt: Instant) -> Bool {
         guard mostExpensive.count == PeriodAccumulator.notableCount, let last = mostExpensive.last else { return true }
-        return last.credits < credits
+        return last.credits < credits || (last.credits == credits && last.occurredAt > occurredAt)
     }
 
     mutating func note(_ event: NotableEvent) {
-        guard mayNote(credits: event.credits) else { return }
+        guard mayNote(credits: event.credits, occurredAt: event.occurredAt) else { return }
         let position =
             mostExpensive.firstIndex { existing in
                 existing.credits < event.credits
