@@ -9,6 +9,7 @@
 /// equivalence instead, which would merge different ids. One memcmp over the contiguous bytes:
 /// the generic `lexicographicallyPrecedes` on `UTF8View` was a visible cost of sorting tens of
 /// thousands of keys, paths and document numbers.
+///
 /// The bytes are read in place (`withContiguousStorageIfAvailable` needs no copy of either
 /// string, where `withUTF8` on a copy retained and released both for every comparison); a
 /// string without contiguous UTF-8, such as one bridged from Objective-C, is copied first.

@@ -406,7 +406,7 @@ public struct Engine {
         case .success(let terms): newTerms = terms
         case .failure(let problem): return .rejected(problem.rejection)
         }
-        let renewal = Instant(date: state.nextRenewalDate)
+        let renewal = nextRenewalInstant()
         if instant == renewal {
             // Dated exactly at a renewal: it takes effect there, without proration.
             state.pendingPlan = plan

@@ -64,7 +64,6 @@ enum UsageReader {
         var rejections: [(line: Int, rejection: Rejection, raw: String)] = []
         var users: [String] = []
         var rowsRead = 0
-        var startOffset = 0
         var endOffset = 0
         var linesRead = 0
     }
@@ -142,18 +141,18 @@ enum UsageReader {
         // takes a part itself when no worker has started it yet, so the reading never waits
         // for a worker thread that Dispatch has not started (its pool is shared with Swift's
         // concurrency and may be busy): it only ever waits for a parse that is running.
-        @Sendable func parsePart(_ part: Part, from start: Int) -> Result<ParsedFile, InputError> {
+        @Sendable func parsePart(_ part: Part) -> Result<ParsedFile, InputError> {
             Result { () throws(InputError) in
                 try parse(
-                    folder: folder, name: files[part.file], fileIndex: Int32(firstIndex + part.file),
-                    part: Part(file: part.file, start: start, stop: part.stop, header: part.header), lookups: lookups)
+                    folder: folder, name: files[part.file], fileIndex: Int32(firstIndex + part.file), part: part,
+                    lookups: lookups)
             }
         }
         let claims = FileClaims()
         for _ in 0..<min(cores, parts.count) {
             DispatchQueue.global().async {
                 while let index = claims.next(below: parts.count) {
-                    pending[index].fulfil(parsePart(parts[index], from: parts[index].start))
+                    pending[index].fulfil(parsePart(parts[index]))
                 }
             }
         }
@@ -168,7 +167,7 @@ enum UsageReader {
         var expectedStart = 0
         var linesBefore = 0
         for (index, part) in parts.enumerated() {
-            if claims.claim(index) { pending[index].fulfil(parsePart(part, from: part.start)) }
+            if claims.claim(index) { pending[index].fulfil(parsePart(part)) }
             // Every part's parse is waited for, even after a failure, so none outlives this call.
             guard failure == nil else {
                 _ = pending[index].wait()
@@ -185,7 +184,9 @@ enum UsageReader {
             // Taken straight into `parsed`: a second binding of the result would make the merge
             // copy the part's records on its first write.
             var parsed: ParsedFile
-            switch rereadFrom.map({ parsePart(part, from: $0) }) ?? pending[index].wait() {
+            switch rereadFrom.map({ parsePart(Part(file: part.file, start: $0, stop: part.stop, header: part.header)) })
+                ?? pending[index].wait()
+            {
             case .success(let file): parsed = file
             case .failure(let error):
                 failure = error
@@ -280,7 +281,6 @@ enum UsageReader {
         let actionColumn = table.index("action")!
         let creditsColumn = table.index("credits")!
         var file = ParsedFile()
-        file.startOffset = part.start
         // Room for every row up front (a valid usage row is at least 31 bytes): growing an array
         // of millions of records by doubling copies it again and again and, for a moment, holds
         // two. Capacity that is never written costs address space, not memory.

@@ -63,12 +63,11 @@ struct RowInsert {
         }
         // Resetting after the row keeps the statement from holding the table open between rows.
         sqlite3_reset(handle)
-        guard code == SQLITE_DONE || code == SQLITE_OK else {
+        guard code == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: code),
                 message: String(cString: sqlite3_errmsg(database.sqliteConnection)), sql: statement.sql)
         }
-        withExtendedLifetime(statement) {}
     }
 }
 

@@ -48,31 +48,26 @@ public struct CloseTotals: Codable, Sendable, Hashable {
         creditsExpiredByAge = periods.reduce(0) { $0 + $1.expiredAge }
         creditsExpiredTopUp = periods.reduce(0) { $0 + $1.expiredTopUp }
         var money: [String: Money] = [:]
-        // By index, reading the fields it needs: a loop variable, or `filter` and `reduce`,
-        // copied every document whole (dozens of references each).
+        // Invoices are counted in this loop: `filter` copied every invoice (dozens of references
+        // each) to count them.
         var invoices = 0
-        documents.withUnsafeBufferPointer { documents in
-            for index in documents.indices {
-                let code = documents[index].currencyCode
-                let totalMinor = documents[index].totalMinor
-                let taxMinor = documents[index].taxMinor
-                var entry =
-                    money[code]
-                    ?? Money(
-                        currency: code, invoices: 0, creditNotes: 0, invoicedMinor: 0, creditedMinor: 0,
-                        taxMinor: 0, invoiced: "", credited: "", tax: "")
-                if documents[index].kind == .invoice {
-                    invoices += 1
-                    entry.invoices += 1
-                    entry.invoicedMinor += totalMinor
-                    entry.taxMinor += taxMinor
-                } else {
-                    entry.creditNotes += 1
-                    entry.creditedMinor += totalMinor
-                    entry.taxMinor -= taxMinor
-                }
-                money[code] = entry
+        for document in documents {
+            var entry =
+                money[document.currencyCode]
+                ?? Money(
+                    currency: document.currencyCode, invoices: 0, creditNotes: 0, invoicedMinor: 0, creditedMinor: 0,
+                    taxMinor: 0, invoiced: "", credited: "", tax: "")
+            if document.kind == .invoice {
+                invoices += 1
+                entry.invoices += 1
+                entry.invoicedMinor += document.totalMinor
+                entry.taxMinor += document.taxMinor
+            } else {
+                entry.creditNotes += 1
+                entry.creditedMinor += document.totalMinor
+                entry.taxMinor -= document.taxMinor
             }
+            money[document.currencyCode] = entry
         }
         self.invoices = invoices
         creditNotes = documents.count - invoices
