@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Renders a `Document` as a UBL 2.1 `Invoice` or `CreditNote` that conforms to EN 16931 and,
 /// when both parties have an electronic address, to Peppol BIS Billing 3.0 (SPEC §6.8).
 ///
@@ -46,8 +48,13 @@ public enum UBLWriter {
 
     /// The UBL XML of `document`: UTF-8, indented, and the same bytes for the same document.
     public static func render(_ document: Document) throws -> [UInt8] {
+        try render(document, sharingFragments: true)
+    }
+
+    /// `sharingFragments: false` writes every element in place, for tests that compare the two.
+    static func render(_ document: Document, sharingFragments: Bool) throws -> [UInt8] {
         let writer = try XMLTextWriter()
-        Rendering(document: document, xml: writer).write()
+        Rendering(document: document, xml: writer, sharingFragments: sharingFragments).write()
         return try writer.finish()
     }
 
@@ -189,10 +196,12 @@ private struct Rendering {
     let category: String
     /// Category O forbids VAT identifiers (BR-O-02) and a rate (BR-O-05, BR-48).
     let isOutsideScope: Bool
+    let sharingFragments: Bool
 
-    init(document: Document, xml: XMLTextWriter) {
+    init(document: Document, xml: XMLTextWriter, sharingFragments: Bool) {
         self.document = document
         self.xml = xml
+        self.sharingFragments = sharingFragments
         self.currency = document.currency
         self.isCreditNote = document.kind == .creditNote
         self.category = document.tax.categoryCode
@@ -206,8 +215,8 @@ private struct Rendering {
         xml.attribute("xmlns:cac", UBLWriter.aggregateNamespace)
         xml.attribute("xmlns:cbc", UBLWriter.basicNamespace)
         writeHeader()
-        writeParty("cac:AccountingSupplierParty", document.seller, identifiedByEndpoint: isOutsideScope)
-        writeParty("cac:AccountingCustomerParty", document.buyer, identifiedByEndpoint: false)
+        writeParty("cac:AccountingSupplierParty", document.seller, identifiedByEndpoint: isOutsideScope, shared: true)
+        writeParty("cac:AccountingCustomerParty", document.buyer, identifiedByEndpoint: false, shared: false)
         writeDelivery()
         writePaymentMeans()
         writePaymentTerms()
@@ -276,19 +285,29 @@ private struct Rendering {
 
     // MARK: Parties
 
-    private func writeParty(_ role: String, _ party: Party, identifiedByEndpoint: Bool) {
+    /// The seller is the same on every document of a close, so its subtree comes from
+    /// `SharedFragments`; the buyer's is written each time.
+    private func writeParty(_ role: String, _ party: Party, identifiedByEndpoint: Bool, shared: Bool) {
+        let key = SharedFragments.Key.party(
+            role: role, party: party, identifiedByEndpoint: identifiedByEndpoint, outsideScope: isOutsideScope)
+        if shared, sharingFragments { SharedFragments.write(key, into: xml) } else { key.write(into: xml) }
+    }
+
+    fileprivate static func writeParty(
+        _ role: String, _ party: Party, identifiedByEndpoint: Bool, outsideScope: Bool, into xml: XMLTextWriter
+    ) {
         xml.start(role)
         xml.start("cac:Party")
         let endpoint = UBLWriter.endpointParts(party.endpointId)
         if let endpoint {
-            xml.element("cbc:EndpointID", endpoint.id, attributes: [("schemeID", endpoint.scheme)])
+            xml.element("cbc:EndpointID", endpoint.id, attribute: ("schemeID", endpoint.scheme))
         } else if let raw = party.endpointId {
             // Without a scheme the id is still the party's address; BR-62/63 report the gap.
             xml.element("cbc:EndpointID", raw)
         }
         if identifiedByEndpoint, let endpoint {
             xml.start("cac:PartyIdentification")
-            xml.element("cbc:ID", endpoint.id, attributes: [("schemeID", endpoint.scheme)])
+            xml.element("cbc:ID", endpoint.id, attribute: ("schemeID", endpoint.scheme))
             xml.end()
         }
         if !party.name.isEmpty {
@@ -300,12 +319,12 @@ private struct Rendering {
         xml.element("cbc:StreetName", party.street)
         xml.element("cbc:CityName", party.city)
         xml.element("cbc:PostalZone", party.postalCode)
-        writeCountry(party.countryCode)
+        writeCountry(party.countryCode, into: xml)
         xml.end()
-        if !isOutsideScope, let vatId = party.vatId, !vatId.isEmpty {
+        if !outsideScope, let vatId = party.vatId, !vatId.isEmpty {
             xml.start("cac:PartyTaxScheme")
             xml.element("cbc:CompanyID", vatId)
-            writeTaxScheme()
+            writeTaxScheme(into: xml)
             xml.end()
         }
         xml.start("cac:PartyLegalEntity")
@@ -317,14 +336,14 @@ private struct Rendering {
 
     /// A missing country leaves the element out rather than empty (PEPPOL-EN16931-R008); the
     /// rules then name the missing country (BR-09, BR-11) instead of an empty element.
-    private func writeCountry(_ countryCode: String) {
+    private static func writeCountry(_ countryCode: String, into xml: XMLTextWriter) {
         guard !countryCode.isEmpty else { return }
         xml.start("cac:Country")
         xml.element("cbc:IdentificationCode", countryCode)
         xml.end()
     }
 
-    private func writeTaxScheme() {
+    private static func writeTaxScheme(into xml: XMLTextWriter) {
         xml.start("cac:TaxScheme")
         xml.element("cbc:ID", "VAT")
         xml.end()
@@ -343,7 +362,7 @@ private struct Rendering {
         }
         xml.start("cac:DeliveryLocation")
         xml.start("cac:Address")
-        writeCountry(document.buyer.countryCode)
+        Rendering.writeCountry(document.buyer.countryCode, into: xml)
         xml.end()
         xml.end()
         xml.end()
@@ -390,7 +409,15 @@ private struct Rendering {
         xml.end()
     }
 
+    /// A tax category is the same wherever its treatment is, so it comes from `SharedFragments`.
     private func writeTaxCategory(_ name: String, _ treatment: TaxTreatment, withExemption: Bool) {
+        let key = SharedFragments.Key.taxCategory(name: name, treatment: treatment, withExemption: withExemption)
+        if sharingFragments { SharedFragments.write(key, into: xml) } else { key.write(into: xml) }
+    }
+
+    fileprivate static func writeTaxCategory(
+        _ name: String, _ treatment: TaxTreatment, withExemption: Bool, into xml: XMLTextWriter
+    ) {
         xml.start(name)
         xml.element("cbc:ID", treatment.categoryCode)
         if treatment.categoryCode != "O" {
@@ -401,7 +428,7 @@ private struct Rendering {
             if let code = exemption.code { xml.element("cbc:TaxExemptionReasonCode", code) }
             xml.element("cbc:TaxExemptionReason", exemption.text)
         }
-        writeTaxScheme()
+        writeTaxScheme(into: xml)
         xml.end()
     }
 
@@ -416,7 +443,7 @@ private struct Rendering {
 
     private func amount(_ name: String, _ amountMinor: Int64) {
         xml.element(
-            name, UBLWriter.amountText(amountMinor, currency: currency), attributes: [("currencyID", currency.code)])
+            name, UBLWriter.amountText(amountMinor, currency: currency), attribute: ("currencyID", currency.code))
     }
 
     // MARK: Lines
@@ -427,7 +454,7 @@ private struct Rendering {
         if let note = line.note { xml.element("cbc:Note", note) }
         xml.element(
             isCreditNote ? "cbc:CreditedQuantity" : "cbc:InvoicedQuantity", String(line.quantity),
-            attributes: [("unitCode", UBLWriter.unitCode)])
+            attribute: ("unitCode", UBLWriter.unitCode))
         amount("cbc:LineExtensionAmount", line.amountMinor)
         if line.periodStart != nil || line.periodEnd != nil {
             writePeriod(start: line.periodStart, end: line.periodEnd)
@@ -439,11 +466,64 @@ private struct Rendering {
         writeTaxCategory("cac:ClassifiedTaxCategory", document.tax, withExemption: false)
         xml.end()
         xml.start("cac:Price")
-        xml.element("cbc:PriceAmount", price.amountText, attributes: [("currencyID", currency.code)])
+        xml.element("cbc:PriceAmount", price.amountText, attribute: ("currencyID", currency.code))
         if let baseQuantity = price.baseQuantity {
-            xml.element("cbc:BaseQuantity", String(baseQuantity), attributes: [("unitCode", UBLWriter.unitCode)])
+            xml.element("cbc:BaseQuantity", String(baseQuantity), attribute: ("unitCode", UBLWriter.unitCode))
         }
         xml.end()
         xml.end()
+    }
+}
+
+/// Subtrees that the documents of a close repeat (the seller; each tax category, on every line
+/// and in every breakdown), rendered once per depth by a writer of their own and then written
+/// into each document as bytes. They were nearly half of an invoice's elements, and libxml2
+/// allocates and frees several times for every element it writes.
+///
+/// A key holds every value its subtree is rendered from, and the subtree is rendered from the
+/// key alone, so a fragment cannot differ from what rendering in place would write
+/// (`UBLFragmentTests` compares the two).
+enum SharedFragments {
+    enum Key: Hashable, Sendable {
+        case party(role: String, party: Party, identifiedByEndpoint: Bool, outsideScope: Bool)
+        case taxCategory(name: String, treatment: TaxTreatment, withExemption: Bool)
+
+        func write(into xml: XMLTextWriter) {
+            switch self {
+            case .party(let role, let party, let identifiedByEndpoint, let outsideScope):
+                Rendering.writeParty(
+                    role, party, identifiedByEndpoint: identifiedByEndpoint, outsideScope: outsideScope, into: xml)
+            case .taxCategory(let name, let treatment, let withExemption):
+                Rendering.writeTaxCategory(name, treatment, withExemption: withExemption, into: xml)
+            }
+        }
+    }
+
+    private struct Slot: Hashable {
+        var key: Key
+        var depth: Int
+    }
+
+    /// A close has one seller and a few tax treatments; past this many fragments (a process
+    /// rendering for many issuers), subtrees are written in place rather than kept.
+    static let limit = 256
+
+    private static let cache = Mutex<[Slot: XMLFragment]>([:])
+
+    /// Writes the subtree of `key` into `xml`: from its fragment, made on first use.
+    static func write(_ key: Key, into xml: XMLTextWriter) {
+        let slot = Slot(key: key, depth: xml.depth + 1)
+        if let fragment = cache.withLock({ $0[slot] }) {
+            xml.raw(fragment)
+            return
+        }
+        guard cache.withLock({ $0.count < limit }),
+            let fragment = try? XMLTextWriter.fragment(depth: slot.depth, { key.write(into: $0) })
+        else {
+            key.write(into: xml)
+            return
+        }
+        cache.withLock { $0[slot] = fragment }
+        xml.raw(fragment)
     }
 }

@@ -23,8 +23,17 @@ final class XMLTextWriter {
     private let buffer: xmlBufferPtr
     private var writer: xmlTextWriterPtr?
     private var failure: XMLWriterError?
+    /// How many elements are open, and whether the innermost one's start tag is still open
+    /// (nothing written inside it yet): what `raw` needs to know to stand in for `start`.
+    private(set) var depth = 0
+    private var inStartTag = false
 
-    init() throws {
+    /// A writer of a whole document, which starts with the XML declaration.
+    convenience init() throws {
+        try self.init(declaration: true)
+    }
+
+    private init(declaration: Bool) throws {
         _ = libxml2Initialized
         guard let buffer = xmlBufferCreate() else { throw XMLWriterError.libxml2Failed(operation: "xmlBufferCreate") }
         guard let writer = xmlNewTextWriterMemory(buffer, 0) else {
@@ -35,7 +44,9 @@ final class XMLTextWriter {
         self.writer = writer
         check(xmlTextWriterSetIndent(writer, 1), "xmlTextWriterSetIndent")
         withXMLString("  ") { check(xmlTextWriterSetIndentString(writer, $0), "xmlTextWriterSetIndentString") }
-        check(xmlTextWriterStartDocument(writer, "1.0", "UTF-8", nil), "xmlTextWriterStartDocument")
+        if declaration {
+            check(xmlTextWriterStartDocument(writer, "1.0", "UTF-8", nil), "xmlTextWriterStartDocument")
+        }
     }
 
     deinit {
@@ -47,11 +58,62 @@ final class XMLTextWriter {
     func start(_ name: String) {
         guard let writer else { return }
         withXMLString(name) { check(xmlTextWriterStartElement(writer, $0), "xmlTextWriterStartElement \(name)") }
+        depth += 1
+        inStartTag = true
     }
 
     func end() {
         guard let writer else { return }
         check(xmlTextWriterEndElement(writer), "xmlTextWriterEndElement")
+        depth -= 1
+        inStartTag = false
+    }
+
+    /// Writes a whole element made by `fragment(depth:_:)` at this writer's depth, byte for
+    /// byte what writing the element here would have written.
+    ///
+    /// libxml2 writes raw bytes after closing an open start tag with `>` alone, where the
+    /// start of a child writes `>` and a line feed; and it then leaves out the indentation
+    /// before the parent's end tag, which a child's end would have restored. The line feed is
+    /// added here, and `xmlTextWriterSetIndent` (which sets that flag again) restores the rest.
+    func raw(_ fragment: XMLFragment) {
+        guard let writer else { return }
+        precondition(fragment.depth == depth + 1, "a fragment is written at the depth it was made for")
+        if inStartTag { check(xmlTextWriterWriteRawLen(writer, "\n", 1), "xmlTextWriterWriteRawLen") }
+        fragment.bytes.withUnsafeBufferPointer { pointer in
+            check(
+                xmlTextWriterWriteRawLen(writer, pointer.baseAddress, Int32(pointer.count)), "xmlTextWriterWriteRawLen")
+        }
+        check(xmlTextWriterSetIndent(writer, 1), "xmlTextWriterSetIndent")
+        inStartTag = false
+    }
+
+    /// The bytes `body` writes for one element (with its indentation and the line feed after
+    /// it) when that element is at `depth` (1 for a document's root), made by a writer of its
+    /// own under `depth - 1` placeholder elements, so that its indentation is libxml2's own.
+    static func fragment(depth: Int, _ body: (XMLTextWriter) -> Void) throws -> XMLFragment {
+        precondition(depth >= 1, "an element is at least at depth 1")
+        let scratch = try XMLTextWriter(declaration: false)
+        guard let writer = scratch.writer else {
+            throw XMLWriterError.libxml2Failed(operation: "xmlNewTextWriterMemory")
+        }
+        for _ in 1..<depth { scratch.start("x") }
+        if depth > 1 {
+            // Closes the placeholder's start tag now, so that what follows is the element's alone.
+            scratch.check(xmlTextWriterWriteRawLen(writer, "", 0), "xmlTextWriterWriteRawLen")
+            scratch.check(xmlTextWriterSetIndent(writer, 1), "xmlTextWriterSetIndent")
+            scratch.inStartTag = false
+        }
+        scratch.check(xmlTextWriterFlush(writer), "xmlTextWriterFlush")
+        let before = Int(xmlBufferLength(scratch.buffer))
+        body(scratch)
+        precondition(scratch.depth == depth - 1, "a fragment is one whole element")
+        scratch.check(xmlTextWriterFlush(writer), "xmlTextWriterFlush")
+        if let failure = scratch.failure { throw failure }
+        let after = Int(xmlBufferLength(scratch.buffer))
+        guard let content = xmlBufferContent(scratch.buffer) else { return XMLFragment(depth: depth, bytes: []) }
+        return XMLFragment(
+            depth: depth, bytes: Array(UnsafeBufferPointer(start: content + before, count: after - before)))
     }
 
     func attribute(_ name: String, _ value: String) {
@@ -73,6 +135,16 @@ final class XMLTextWriter {
         start(name)
         for (attributeName, value) in attributes { attribute(attributeName, value) }
         // xmlTextWriterWriteString escapes `&`, `<` and `>`; the bytes passed are UTF-8.
+        withXMLString(safe) { check(xmlTextWriterWriteString(writer, $0), "xmlTextWriterWriteString \(name)") }
+        end()
+    }
+
+    /// `element` with one attribute, without an array of them.
+    func element(_ name: String, _ text: String, attribute: (name: String, value: String)) {
+        let safe = XMLTextWriter.xmlSafe(text)
+        guard let writer, !safe.isEmpty else { return }
+        start(name)
+        self.attribute(attribute.name, attribute.value)
         withXMLString(safe) { check(xmlTextWriterWriteString(writer, $0), "xmlTextWriterWriteString \(name)") }
         end()
     }
@@ -115,6 +187,13 @@ final class XMLTextWriter {
         default: false
         }
     }
+}
+
+/// One element's bytes as a writer at `depth` writes them, kept to be written again (see
+/// `XMLTextWriter.raw`).
+struct XMLFragment: Sendable {
+    let depth: Int
+    let bytes: [UInt8]
 }
 
 /// Calls `body` with `text` as NUL-terminated UTF-8 typed as libxml2's `xmlChar`. A native
