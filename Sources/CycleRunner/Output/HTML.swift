@@ -113,7 +113,7 @@ func percent(_ part: Int64, of whole: Int64) -> Int64 {
 /// HTML in a browser and as XML in our tests; inline CSS only, no script, no network.
 enum HTMLPage {
     static func render(title: String, body: String) -> String {
-        String(decoding: render(title: title, body: HTMLBytes(stringLiteral: body)), as: UTF8.self)
+        String(decoding: render(title: title, body: HTMLBytes(raw: body)), as: UTF8.self)
     }
 
     static func render(title: String, body: HTMLBytes) -> [UInt8] {

@@ -195,7 +195,7 @@ enum SVGChart {
                 text(bar.valueText, x: width, y: y + 12, className: "v", anchor: "end", into: &svg)
                 var right: Int64 = 0
                 for segment in bar.segments where segment.value > 0 {
-                    let tip: HTMLBytes =
+                    let tip: HTMLPiece =
                         bar.segments.count > 1
                         ? "\(escaped: bar.label), \(escaped: segment.name): \(grouped: segment.value)"
                         : "\(escaped: bar.label): \(grouped: segment.value)"
@@ -263,7 +263,7 @@ enum SVGChart {
 
     /// A bar from `from` to `to`; `tip` is its title, already escaped.
     static func rect(
-        _ scale: Scale, _ from: Int64, _ to: Int64, y: Int64, fill: String, tip: HTMLBytes, dashed: Bool = false,
+        _ scale: Scale, _ from: Int64, _ to: Int64, y: Int64, fill: String, tip: HTMLPiece, dashed: Bool = false,
         into svg: inout HTMLBytes
     ) {
         let left = scale.x(min(from, to))
