@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -28,9 +29,9 @@ extension Ledger {
     /// alike. Texts and blobs are hashed from SQLite's own bytes: the seal reads back every row
     /// a close wrote, and making a String and a DatabaseValue of each was most of its time.
     /// (Texts are stored from Swift strings, so they are the bytes a String would hold.)
-    static func hashRows(_ db: Database, _ hash: inout SHA256, _ sql: String, _ arguments: StatementArguments = [])
-        throws
-    {
+    static func hashRows(
+        _ db: Database, into hash: BackgroundSHA256, _ sql: String, _ arguments: StatementArguments = []
+    ) throws {
         let statement = try db.makeStatement(sql: sql)
         try statement.setArguments(arguments)
         let handle = statement.sqliteStatement
@@ -39,8 +40,9 @@ extension Ledger {
         defer { withExtendedLifetime(statement) {} }
         defer { sqlite3_reset(handle) }
         let columns = sqlite3_column_count(handle)
+        let bufferBytes = 1 << 18
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 16)
+        buffer.reserveCapacity(bufferBytes)
         while true {
             let result = sqlite3_step(handle)
             if result == SQLITE_DONE { break }
@@ -69,9 +71,10 @@ extension Ledger {
                         UInt8(ascii: "b"), UnsafeRawBufferPointer(start: blob, count: count), to: &buffer)
                 }
             }
-            if buffer.count >= 1 << 16 {
+            if buffer.count >= bufferBytes {
                 hash.update(buffer)
-                buffer.removeAll(keepingCapacity: true)
+                buffer = []
+                buffer.reserveCapacity(bufferBytes)
             }
         }
         hash.update(buffer)
@@ -79,7 +82,7 @@ extension Ledger {
 
     /// The hash of every row that run `run` added; these rows never change after the run.
     static func totalsHash(_ db: Database, run: Int64) throws -> String {
-        var hash = SHA256()
+        let hash = BackgroundSHA256()
         let queries = [
             "SELECT id, through, previous_horizon, horizon, report FROM runs WHERE id = ?",
             "SELECT org_id, period_end, period_start, run_id, record FROM periods WHERE run_id = ? "
@@ -95,7 +98,7 @@ extension Ledger {
         ]
         for sql in queries {
             hash.field(sql)
-            try hashRows(db, &hash, sql, [run])
+            try hashRows(db, into: hash, sql, [run])
         }
         return hash.hexDigest()
     }
@@ -103,7 +106,7 @@ extension Ledger {
     /// The hash of the tables a run leaves in their latest state; only the last run's can be
     /// checked against the file, earlier ones are kept by the chain.
     static func stateHash(_ db: Database) throws -> String {
-        var hash = SHA256()
+        let hash = BackgroundSHA256()
         for sql in [
             "SELECT org_id, profile, state FROM orgs ORDER BY org_id",
             "SELECT prefix, year, last FROM sequences ORDER BY prefix, year",
@@ -111,7 +114,7 @@ extension Ledger {
             "SELECT key, value FROM meta WHERE key = 'horizon'",
         ] {
             hash.field(sql)
-            try hashRows(db, &hash, sql)
+            try hashRows(db, into: hash, sql)
         }
         return hash.hexDigest()
     }
@@ -347,5 +350,38 @@ extension Ledger {
             let year = Int64(String(decoding: bytes[(dash - 4)..<dash], as: UTF8.self))
         else { return nil }
         return (String(decoding: bytes[..<(dash - 4)], as: UTF8.self), year, sequence)
+    }
+}
+
+/// A SHA-256 computed on another thread, over the pieces given in the order they were given,
+/// at most a few pieces behind the thread that gives them. The seal reads every row of a close
+/// back from SQLite on the ledger's thread, and hashing them there as well put both on the
+/// commit's path (0.2 s of a 2.3 M-row close, most of it hashing).
+final class BackgroundSHA256: @unchecked Sendable {
+    // Touched only on `queue`, one piece after another.
+    private var hash = SHA256()
+    private let queue = DispatchQueue(label: "cycle-runner.background-sha256")
+    /// Pieces given but not yet hashed are held in memory, so only a few may wait.
+    private let room = DispatchSemaphore(value: 4)
+
+    func update(_ bytes: [UInt8]) {
+        room.wait()
+        queue.async {
+            self.hash.update(bytes)
+            self.room.signal()
+        }
+    }
+
+    func field(_ text: String) {
+        room.wait()
+        queue.async {
+            self.hash.field(text)
+            self.room.signal()
+        }
+    }
+
+    /// Waits for every piece given so far and returns the digest of them all.
+    func hexDigest() -> String {
+        queue.sync { hash.hexDigest() }
     }
 }
