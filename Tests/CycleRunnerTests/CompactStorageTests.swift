@@ -1,7 +1,8 @@
 // Proves the compact structures behind reading millions of rows keep their promises: the byte
 // table finds every key it holds across growth and colliding hashes, usage rows kept in many
-// chunks of any size are found by their index, a usage record stays 48 bytes, the content hash computed from a record equals the one taken from the CSV bytes, and a
-// new ledger file uses 16 KB pages while an older 4 KB-page file keeps working with the same chain.
+// chunks of any size are found by their index, a usage record stays 48 bytes, the content hash computed from a record equals the one taken from the CSV bytes, the
+// hashes the classification keeps for the ledger are those, and a new ledger file uses 16 KB
+// pages while an older 4 KB-page file keeps working with the same chain.
 import Foundation
 import GRDB
 import Invoicing
@@ -100,6 +101,26 @@ struct CompactStorageTests {
             expected.add(record.credits)
             #expect(hasher.hash(record) == expected.value)
         }
+    }
+
+    @Test(arguments: [CloseWork.keptHashesLimit, 0])
+    func theClassificationKeepsTheHashesTheLedgerStores(limit: Int) throws {
+        let (folder, _) = try Fixtures.generatedInput(seed: 9, orgs: 4, months: 2, events: 12)
+        let catalog = try CatalogReader.read(path: folder + "/plans.yaml")
+        let (orgs, _, _) = try InputReader.readOrgs(folder: folder, catalog: catalog)
+        let directory = OrgDirectory(profiles: orgs.sorted { $0.id < $1.id })
+        var input = InputFolder(catalog: catalog)
+        try InputReader.readEvents(folder: folder, catalog: catalog, orgs: directory, into: &input)
+        let work = try CloseWork.classify(
+            input: input, directory: directory, ledger: EmptyLedgerLookup(), previousHorizon: nil,
+            horizon: Instant(date: CivilDate(year: 2027, month: 1, day: 1)), keepingHashesUpTo: limit)
+        let computed = input.usage.map { input.usageHasher.hash($0) }
+        #expect(!computed.isEmpty)
+        // Kept below the limit, one per row in row order; none above it.
+        #expect(work.usageHashes == (limit == 0 ? [] : computed))
+        let applied = AppliedUsage(
+            records: input.usage, indices: [], hasher: input.usageHasher, hashes: work.usageHashes)
+        #expect(input.usage.indices.map { applied.hash(ofRecord: $0) } == computed)
     }
 
     @Test func aNewLedgerTakesLargePagesAndAnOlderFileKeepsItsOwnWithTheSameChain() throws {

@@ -234,13 +234,15 @@ public enum ClosePipeline {
             inputHash: inputHash.read(),
             queue: work.input.queue)
         commit.appliedUsage = AppliedUsage(
-            records: work.input.usage, indices: work.appliedUsage, hasher: work.input.usageHasher)
+            records: work.input.usage, indices: work.appliedUsage, hasher: work.input.usageHasher,
+            hashes: work.usageHashes)
         // From here the usage rows are the commit's alone: the ledger drops them once their ids
         // are stored, so they are not held while the files are rendered (the close's peak of
         // memory at 20 million rows).
         input = InputFolder(catalog: catalog)
         work.input.usage = UsageRows()
         work.appliedUsage = []
+        work.usageHashes = []
         try phase("commit", options)
         // The files are rendered into a staging folder inside the commit's transaction, from the
         // close's own rows: if one cannot be written (a full disk, a read-only folder), the

@@ -468,8 +468,8 @@ extension Ledger {
             DispatchQueue.concurrentPerform(iterations: groupRanges.count) { slot in
                 var builder = UsageBlock.Builder()
                 for position in groupRanges[slot] {
-                    let record = usage.records[Int(usage.indices[position])]
-                    builder.append(id: record.eventId, hash: usage.hasher.hash(record))
+                    let index = Int(usage.indices[position])
+                    builder.append(id: usage.records[index].eventId, hash: usage.hash(ofRecord: index))
                 }
                 blocks.set(slot, builder)
             }
@@ -619,11 +619,21 @@ public struct AppliedUsage: Sendable {
     public var indices: [Int32]
     /// Computes the content hash stored with each id.
     public var hasher: UsageHasher
+    /// Every record's content hash, by record index, as the classification computed them; or
+    /// empty, and the hashes are computed again (see `CloseWork.keptHashesLimit`).
+    public var hashes: [Int64]
 
-    public init(records: UsageRows, indices: [Int32], hasher: UsageHasher) {
+    public init(records: UsageRows, indices: [Int32], hasher: UsageHasher, hashes: [Int64] = []) {
         self.records = records
         self.indices = indices
         self.hasher = hasher
+        self.hashes = hashes
+    }
+
+    /// The content hash of the record at `index`.
+    @inline(__always)
+    func hash(ofRecord index: Int) -> Int64 {
+        hashes.isEmpty ? hasher.hash(records[index]) : hashes[index]
     }
 }
 
