@@ -34,6 +34,6 @@ import Testing
             html += "<li id=\"n\(index)\">\(escaped: "item & \(index)")</li>"
             results.set(index, html.string)
         }
-        #expect(results.values == expected)
+        #expect(results.takeValues() == expected)
     }
 }

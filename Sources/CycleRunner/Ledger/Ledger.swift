@@ -473,7 +473,7 @@ extension Ledger {
                 }
                 blocks.set(slot, builder)
             }
-            for block in blocks.values {
+            for block in blocks.takeValues() {
                 try statement.execute(arguments: [runId, blockNumber, block.entries, block.data])
                 blockNumber += 1
             }
@@ -498,7 +498,7 @@ extension Ledger {
             return Result {
                 let results = ResultSlots<Encoded>(count: count)
                 try inParallel(count) { offset in results.set(offset, try encode(items[start + offset])) }
-                return results.values
+                return results.takeValues()
             }
         }
         var next = encodeChunk(starts[0])

@@ -41,7 +41,7 @@ func parallelMap<Item: Sendable, Result: Sendable>(
 ) throws -> [Result] {
     let results = ResultSlots<Result>(count: items.count)
     try inParallel(items.count) { index in results.set(index, try transform(items[index])) }
-    return results.values
+    return results.takeValues()
 }
 
 /// Slots that workers fill by index; each index is written by exactly one worker.
@@ -57,10 +57,15 @@ final class ResultSlots<Value: Sendable>: @unchecked Sendable {
         slots[index] = value
     }
 
-    var values: [Value] {
+    /// The values, moved out of the slots (which are left empty): for results holding many
+    /// references (an org's periods and documents), copying them retained each one again.
+    func takeValues() -> [Value] {
         lock.lock()
         defer { lock.unlock() }
-        return slots.map { $0! }
+        var taken: [Value] = []
+        taken.reserveCapacity(slots.count)
+        for index in slots.indices { taken.append(slots[index].take()!) }
+        return taken
     }
 }
 
