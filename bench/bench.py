@@ -175,7 +175,7 @@ def main() -> int:
     # Each phase mark ends the step named by it: "parsed" ends reading, "engine" ends
     # classification and the engine, "commit" ends numbering, "inside-commit" ends the ledger
     # rows and the chain's seal (the invoice XML is written into the staging folder at the same
-    # time, so the ledger's share counts some of the rendering), "staged" ends rendering into
+    # time by a thread of the lowest priority, on what the ledger leaves idle), "staged" ends rendering into
     # the staging folder, "committed" ends SQLite's COMMIT and "rendered" ends the renames into
     # place (the ledger's checkpoint runs beside them).
     read = phases.get("read", 0) + phases.get("parsed", 0)

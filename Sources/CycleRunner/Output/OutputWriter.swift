@@ -425,9 +425,9 @@ public final class StagingArea: @unchecked Sendable {
         onFile?(count, fileCount)
     }
 
-    /// Writes each document's XML, on every core but the `sparing` ones.
-    func writeDocuments(_ documents: [Document], sparing sparedCores: Int = 0) throws {
-        try inParallel(documents.count, sparing: sparedCores) { index in
+    /// Writes each document's XML, on every core.
+    func writeDocuments(_ documents: [Document]) throws {
+        try inParallel(documents.count) { index in
             let document = documents[index]
             try write("invoices/" + document.number + ".xml", try UBLWriter.render(document))
         }

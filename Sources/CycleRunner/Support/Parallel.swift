@@ -6,14 +6,12 @@ import Synchronization
 /// items only: their order is not kept.
 ///
 /// The workers take small blocks of indices in turn, not a fixed share each. The close runs
-/// work beside work (invoices are written while ledger rows are encoded), and a worker whose
-/// thread got less of a core than the others held up the caller, who waited for that share
-/// with its own done; now the caller takes what the slow worker has not started.
-///
-/// `sparing` cores are left to other work that runs meanwhile (at least one worker remains).
-func inParallel(_ count: Int, sparing sparedCores: Int = 0, _ body: @Sendable (Int) throws -> Void) throws {
+/// work beside work (the close's tables beside the statements), and a worker whose thread got
+/// less of a core than the others held up the caller, who waited for that share with its own
+/// done; now the caller takes what the slow worker has not started.
+func inParallel(_ count: Int, _ body: @Sendable (Int) throws -> Void) throws {
     guard count > 0 else { return }
-    let cores = ProcessInfo.processInfo.activeProcessorCount - sparedCores
+    let cores = ProcessInfo.processInfo.activeProcessorCount
     let workers = max(1, min(cores, count / 64 + 1))
     let blockSize = max(1, min(64, count / (workers * 8)))
     let failure = FirstError()
