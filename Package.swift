@@ -7,7 +7,8 @@ let strictCSettings: [CSetting] = [.unsafeFlags(["-Wall", "-Wextra", "-Wpedantic
 
 let package = Package(
     name: "CycleRunner",
-    platforms: [.macOS(.v14)],
+    // macOS 15 for the Synchronization module's Atomic and Mutex.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cycle-runner", targets: ["CycleRunner"]),
         .library(name: "Invoicing", targets: ["Invoicing"]),

@@ -484,7 +484,7 @@ private struct Rendering {
 /// key alone, so a fragment cannot differ from what rendering in place would write
 /// (`UBLFragmentTests` compares the two).
 enum SharedFragments {
-    enum Key: Hashable, Sendable {
+    enum Key: Sendable {
         case party(role: String, party: Party, identifiedByEndpoint: Bool, outsideScope: Bool)
         case taxCategory(name: String, treatment: TaxTreatment, withExemption: Bool)
 
@@ -497,33 +497,68 @@ enum SharedFragments {
                 Rendering.writeTaxCategory(name, treatment, withExemption: withExemption, into: xml)
             }
         }
-    }
 
-    private struct Slot: Hashable {
-        var key: Key
-        var depth: Int
+        /// Every value the subtree is rendered from, as bytes: Swift's `String` equality takes
+        /// canonically equivalent spellings (`é` and `e` with a combining accent) for one,
+        /// and their subtrees are different bytes.
+        func slot(depth: Int) -> [UInt8] {
+            var bytes: [UInt8] = []
+            func add(_ text: String?) {
+                guard let text else { return bytes.append(0) }
+                bytes.append(1)
+                bytes += String(text.utf8.count).utf8
+                bytes.append(0x3A)
+                bytes += text.utf8
+            }
+            add(String(depth))
+            switch self {
+            case .party(let role, let party, let identifiedByEndpoint, let outsideScope):
+                for text in [
+                    "party", role, party.name, party.street, party.city, party.postalCode, party.countryCode,
+                    party.vatId, party.endpointId, String(identifiedByEndpoint), String(outsideScope),
+                ] {
+                    add(text)
+                }
+            case .taxCategory(let name, let treatment, let withExemption):
+                for text in [
+                    "tax category", name, treatment.categoryCode, String(treatment.rateHundredths),
+                    String(withExemption),
+                ] {
+                    add(text)
+                }
+            }
+            return bytes
+        }
     }
 
     /// A close has one seller and a few tax treatments; past this many fragments (a process
     /// rendering for many issuers), subtrees are written in place rather than kept.
     static let limit = 256
 
-    private static let cache = Mutex<[Slot: XMLFragment]>([:])
+    private static let cache = Mutex<[[UInt8]: XMLFragment]>([:])
 
     /// Writes the subtree of `key` into `xml`: from its fragment, made on first use.
     static func write(_ key: Key, into xml: XMLTextWriter) {
-        let slot = Slot(key: key, depth: xml.depth + 1)
+        let depth = xml.depth + 1
+        let slot = key.slot(depth: depth)
         if let fragment = cache.withLock({ $0[slot] }) {
             xml.raw(fragment)
             return
         }
         guard cache.withLock({ $0.count < limit }),
-            let fragment = try? XMLTextWriter.fragment(depth: slot.depth, { key.write(into: $0) })
+            let fragment = try? XMLTextWriter.fragment(depth: depth, { key.write(into: $0) })
         else {
             key.write(into: xml)
             return
         }
-        cache.withLock { $0[slot] = fragment }
+        cache.withLock { cache in
+            if cache.count < limit { cache[slot] = fragment }
+        }
         xml.raw(fragment)
+    }
+
+    /// Whether the subtree of `key` at `depth` is kept as a fragment, for tests.
+    static func isKept(_ key: Key, depth: Int) -> Bool {
+        cache.withLock { $0[key.slot(depth: depth)] != nil }
     }
 }

@@ -28,12 +28,10 @@ final class XMLTextWriter {
     private(set) var depth = 0
     private var inStartTag = false
 
-    /// A writer of a whole document, which starts with the XML declaration.
-    convenience init() throws {
-        try self.init(declaration: true)
-    }
-
-    private init(declaration: Bool) throws {
+    /// A writer of a whole document, which starts with the XML declaration. The declaration's
+    /// encoding also decides how libxml2 writes attribute values: without one, it writes every
+    /// non-ASCII character as a character reference.
+    init() throws {
         _ = libxml2Initialized
         guard let buffer = xmlBufferCreate() else { throw XMLWriterError.libxml2Failed(operation: "xmlBufferCreate") }
         guard let writer = xmlNewTextWriterMemory(buffer, 0) else {
@@ -44,9 +42,7 @@ final class XMLTextWriter {
         self.writer = writer
         check(xmlTextWriterSetIndent(writer, 1), "xmlTextWriterSetIndent")
         withXMLString("  ") { check(xmlTextWriterSetIndentString(writer, $0), "xmlTextWriterSetIndentString") }
-        if declaration {
-            check(xmlTextWriterStartDocument(writer, "1.0", "UTF-8", nil), "xmlTextWriterStartDocument")
-        }
+        check(xmlTextWriterStartDocument(writer, "1.0", "UTF-8", nil), "xmlTextWriterStartDocument")
     }
 
     deinit {
@@ -89,11 +85,12 @@ final class XMLTextWriter {
     }
 
     /// The bytes `body` writes for one element (with its indentation and the line feed after
-    /// it) when that element is at `depth` (1 for a document's root), made by a writer of its
-    /// own under `depth - 1` placeholder elements, so that its indentation is libxml2's own.
+    /// it) when that element is at `depth` (1 for a document's root), made by a document writer
+    /// of its own (the same declaration, so the same escaping) under `depth - 1` placeholder
+    /// elements, so that its indentation is libxml2's own; only the element's bytes are kept.
     static func fragment(depth: Int, _ body: (XMLTextWriter) -> Void) throws -> XMLFragment {
         precondition(depth >= 1, "an element is at least at depth 1")
-        let scratch = try XMLTextWriter(declaration: false)
+        let scratch = try XMLTextWriter()
         guard let writer = scratch.writer else {
             throw XMLWriterError.libxml2Failed(operation: "xmlNewTextWriterMemory")
         }

@@ -23,6 +23,46 @@ import Testing
         #expect(try UBLWriter.render(Fixtures.renewalUSD) == first)
     }
 
+    /// libxml2 escapes attribute values by the document's declared encoding: a fragment made
+    /// without the declaration wrote `Ü` in a scheme as `&#xDC;`.
+    @Test func nonASCIIAttributesAndTextsAreWrittenAsInPlace() throws {
+        var document = Fixtures.renewalUSD
+        document.seller.endpointId = "Ü88:5060000000009"
+        document.seller.name = "Ōsaka Seller & <Söhne>"
+        let shared = try UBLWriter.render(document)
+        #expect(String(decoding: shared, as: UTF8.self).contains("schemeID=\"Ü88\""))
+        #expect(shared == (try UBLWriter.render(document, sharingFragments: false)))
+    }
+
+    /// Swift's `String` equality takes canonically equivalent spellings for one; their
+    /// fragments are different bytes and must not be shared.
+    @Test func canonicallyEquivalentNamesKeepTheirOwnBytes() throws {
+        var composed = Fixtures.renewalUSD
+        composed.seller.name = "Caf\u{E9} Studios"
+        var decomposed = Fixtures.renewalUSD
+        decomposed.seller.name = "Cafe\u{301} Studios"
+        #expect(composed.seller.name == decomposed.seller.name)
+        for document in [composed, decomposed, composed] {
+            #expect(try UBLWriter.render(document) == (try UBLWriter.render(document, sharingFragments: false)))
+        }
+    }
+
+    @Test func theSellerAndTaxCategoriesAreKeptAsFragments() throws {
+        let document = Fixtures.renewalUSD
+        _ = try UBLWriter.render(document)
+        let seller = SharedFragments.Key.party(
+            role: "cac:AccountingSupplierParty", party: document.seller, identifiedByEndpoint: false,
+            outsideScope: false)
+        #expect(SharedFragments.isKept(seller, depth: 2))
+        let lineCategory = SharedFragments.Key.taxCategory(
+            name: "cac:ClassifiedTaxCategory", treatment: document.tax, withExemption: false)
+        #expect(SharedFragments.isKept(lineCategory, depth: 4))
+        let buyer = SharedFragments.Key.party(
+            role: "cac:AccountingCustomerParty", party: document.buyer, identifiedByEndpoint: false,
+            outsideScope: false)
+        #expect(!SharedFragments.isKept(buyer, depth: 2))
+    }
+
     /// The places a fragment can be written: as the first child, right after its parent's
     /// start tag; between siblings; and as the last child, before its parent's end tag.
     @Test(arguments: [0, 1, 2])

@@ -138,16 +138,21 @@ func appendUTF8(_ text: String, to bytes: inout [UInt8]) {
 enum ScratchBytes {
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
-        let created = pthread_key_create(&key) { slot in
-            // The thread is ending: its buffer goes with it.
-            guard let slot else { return }
-            let pointer = slot.assumingMemoryBound(to: [UInt8].self)
-            pointer.deinitialize(count: 1)
-            pointer.deallocate()
-        }
+        // The thread is ending: its buffer goes with it. (Glibc passes the slot as optional.)
+        #if canImport(Glibc)
+            let created = pthread_key_create(&key) { slot in slot.map(ScratchBytes.free) }
+        #else
+            let created = pthread_key_create(&key) { slot in ScratchBytes.free(slot) }
+        #endif
         precondition(created == 0, "a thread-specific key can be made")
         return key
     }()
+
+    private static func free(_ slot: UnsafeMutableRawPointer) {
+        let pointer = slot.assumingMemoryBound(to: [UInt8].self)
+        pointer.deinitialize(count: 1)
+        pointer.deallocate()
+    }
 
     private static func slot() -> UnsafeMutablePointer<[UInt8]> {
         if let slot = pthread_getspecific(key) { return slot.assumingMemoryBound(to: [UInt8].self) }

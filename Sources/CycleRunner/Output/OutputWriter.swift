@@ -241,8 +241,8 @@ public enum OutputWriter {
     }
 
     /// Renders each file into the staging area under its path relative to the output folder
-    /// (the documents only if the area has not started them); returns what the area holds,
-    /// sorted by path, and the close's totals.
+    /// (of the documents, those the area's low-priority writer has not reached); returns what
+    /// the area holds, sorted by path, and the close's totals.
     static func renderFiles(_ set: RenderSet, area: StagingArea, catalog: Catalog?) throws -> (
         [RenderedFile], CloseTotals
     ) {
@@ -512,11 +512,12 @@ final class DocumentQueue: Sendable {
     }
 }
 
-/// Makes the calling thread yield to every other thread of normal priority (Linux keeps a
-/// nice value per thread; raising one's own needs no privilege). Elsewhere it does nothing,
-/// and the thread keeps its priority.
+/// Gives the calling thread the lowest priority, nice 19: while threads of normal priority
+/// want every core, Linux's scheduler gives it about 1.5 % of one. Linux keeps a nice value
+/// per thread, and raising one's own needs no privilege. Elsewhere (where a nice value is the
+/// whole process's) it does nothing, and the thread keeps its priority.
 func lowerThisThreadsPriority() {
-    #if os(Linux)
+    #if os(Linux) && canImport(Glibc)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
     #endif
 }

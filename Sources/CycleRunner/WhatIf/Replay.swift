@@ -31,9 +31,11 @@ enum Replay {
     {
         var work: CloseWork
         do {
+            // A replay writes no ledger, so the usage hashes kept for its id blocks would be
+            // held through the engine for nothing.
             work = try CloseWork.classify(
                 input: input, directory: directory, ledger: EmptyLedgerLookup(), previousHorizon: nil,
-                horizon: horizon)
+                horizon: horizon, keepingHashesUpTo: 0)
         } catch {
             // The empty lookup answers without I/O, so classification has nothing that can fail.
             preconditionFailure("classification against an empty ledger failed: \(error)")
