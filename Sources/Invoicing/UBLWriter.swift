@@ -503,29 +503,34 @@ enum SharedFragments {
         /// and their subtrees are different bytes.
         func slot(depth: Int) -> [UInt8] {
             var bytes: [UInt8] = []
+            bytes.reserveCapacity(192)
+            // Each text as its length (four bytes) and its bytes; a missing one as a length of
+            // all ones, which no text has.
             func add(_ text: String?) {
-                guard let text else { return bytes.append(0) }
-                bytes.append(1)
-                bytes += String(text.utf8.count).utf8
-                bytes.append(0x3A)
-                bytes += text.utf8
+                guard let text else { return bytes.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF]) }
+                withUnsafeBytes(of: UInt32(truncatingIfNeeded: text.utf8.count).littleEndian) {
+                    bytes.append(contentsOf: $0)
+                }
+                bytes.append(contentsOf: text.utf8)
             }
-            add(String(depth))
+            func add(_ flags: UInt8...) { bytes.append(contentsOf: flags) }
+            withUnsafeBytes(of: Int64(depth).littleEndian) { bytes.append(contentsOf: $0) }
             switch self {
             case .party(let role, let party, let identifiedByEndpoint, let outsideScope):
-                for text in [
-                    "party", role, party.name, party.street, party.city, party.postalCode, party.countryCode,
-                    party.vatId, party.endpointId, String(identifiedByEndpoint), String(outsideScope),
-                ] {
-                    add(text)
-                }
+                add(1, identifiedByEndpoint ? 1 : 0, outsideScope ? 1 : 0)
+                add(role)
+                add(party.name)
+                add(party.street)
+                add(party.city)
+                add(party.postalCode)
+                add(party.countryCode)
+                add(party.vatId)
+                add(party.endpointId)
             case .taxCategory(let name, let treatment, let withExemption):
-                for text in [
-                    "tax category", name, treatment.categoryCode, String(treatment.rateHundredths),
-                    String(withExemption),
-                ] {
-                    add(text)
-                }
+                add(2, withExemption ? 1 : 0)
+                add(name)
+                add(treatment.categoryCode)
+                withUnsafeBytes(of: treatment.rateHundredths.littleEndian) { bytes.append(contentsOf: $0) }
             }
             return bytes
         }
