@@ -135,7 +135,10 @@ public enum Journal {
     /// dates never start with one of those.
     static func csvField(_ field: String) -> String {
         var text = field
-        if let first = text.utf8.first, [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first) { text = "'" + text }
+        switch text.utf8.first {
+        case 0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D: text = "'" + text
+        default: break
+        }
         let needsQuotes = text.utf8.contains {
             $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13
         }
