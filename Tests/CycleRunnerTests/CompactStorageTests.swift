@@ -121,6 +121,23 @@ struct CompactStorageTests {
         let applied = AppliedUsage(
             records: input.usage, indices: [], hasher: input.usageHasher, hashes: work.usageHashes)
         #expect(input.usage.indices.map { applied.hash(ofRecord: $0) } == computed)
+
+        // The ledger's id blocks are the same bytes whether the hashes were kept or computed again.
+        let indices = input.usage.indices.reversed().map { Int32($0) }
+        func blocks(_ hashes: [Int64]) throws -> [GRDB.Row] {
+            let queue = try DatabaseQueue()
+            return try queue.write { db in
+                try db.execute(
+                    sql: "CREATE TABLE applied_usage_blocks (run_id INTEGER, block INTEGER, entries INTEGER, ids BLOB)")
+                try Ledger.insertUsageBlocks(
+                    AppliedUsage(records: input.usage, indices: indices, hasher: input.usageHasher, hashes: hashes),
+                    runId: 1, db: db)
+                return try GRDB.Row.fetchAll(db, sql: "SELECT * FROM applied_usage_blocks ORDER BY block")
+            }
+        }
+        let stored = try blocks(work.usageHashes)
+        #expect(!stored.isEmpty)
+        #expect(stored == (try blocks([])))
     }
 
     @Test func aNewLedgerTakesLargePagesAndAnOlderFileKeepsItsOwnWithTheSameChain() throws {
