@@ -462,6 +462,8 @@ public final class StagingArea: @unchecked Sendable {
             try writeDocuments(documents)
             return
         }
+        // The started writer has the close's own list (in another order); it must be the same set.
+        precondition(queue.documents.count == documents.count, "the documents started are the ones rendered")
         queue.stopBackground.store(true, ordering: .relaxed)
         let workers = ProcessInfo.processInfo.activeProcessorCount
         DispatchQueue.concurrentPerform(iterations: workers) { _ in queue.drain(self, stoppable: false) }
