@@ -124,24 +124,15 @@ final class XMLTextWriter {
         }
     }
 
-    /// Writes `<name attributes…>text</name>`. Empty text writes nothing at all, because an
-    /// empty element is never meaningful in UBL and Peppol rejects it (PEPPOL-EN16931-R008).
-    func element(_ name: String, _ text: String, attributes: [(String, String)] = []) {
+    /// Writes `<name attribute="…">text</name>` (UBL elements carry at most one attribute:
+    /// a currency, unit or scheme). Empty text writes nothing at all, because an empty element
+    /// is never meaningful in UBL and Peppol rejects it (PEPPOL-EN16931-R008).
+    func element(_ name: String, _ text: String, attribute: (name: String, value: String)? = nil) {
         let safe = XMLTextWriter.xmlSafe(text)
         guard let writer, !safe.isEmpty else { return }
         start(name)
-        for (attributeName, value) in attributes { attribute(attributeName, value) }
+        if let attribute { self.attribute(attribute.name, attribute.value) }
         // xmlTextWriterWriteString escapes `&`, `<` and `>`; the bytes passed are UTF-8.
-        withXMLString(safe) { check(xmlTextWriterWriteString(writer, $0), "xmlTextWriterWriteString \(name)") }
-        end()
-    }
-
-    /// `element` with one attribute, without an array of them.
-    func element(_ name: String, _ text: String, attribute: (name: String, value: String)) {
-        let safe = XMLTextWriter.xmlSafe(text)
-        guard let writer, !safe.isEmpty else { return }
-        start(name)
-        self.attribute(attribute.name, attribute.value)
         withXMLString(safe) { check(xmlTextWriterWriteString(writer, $0), "xmlTextWriterWriteString \(name)") }
         end()
     }
