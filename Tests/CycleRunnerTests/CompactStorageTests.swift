@@ -1,8 +1,10 @@
 // Proves the compact structures behind reading millions of rows keep their promises: the byte
 // table finds every key it holds across growth and colliding hashes, usage rows kept in many
-// chunks of any size are found by their index, a usage record stays 48 bytes, the content hash computed from a record equals the one taken from the CSV bytes, the
-// hashes the classification keeps for the ledger are those, and a new ledger file uses 16 KB
-// pages while an older 4 KB-page file keeps working with the same chain.
+// chunks of any size are found by their index, hashing them on every core gives each row its
+// own hash in order, a usage record stays 48 bytes, the content hash computed from a record
+// equals the one taken from the CSV bytes, the hashes the classification keeps for the ledger
+// are those, and a new ledger file uses 16 KB pages while an older 4 KB-page file keeps working
+// with the same chain.
 import Foundation
 import GRDB
 import Invoicing
@@ -63,6 +65,42 @@ struct CompactStorageTests {
                 return
             }
         }
+    }
+
+    @Test func hashingEveryRowOnEveryCoreGivesEachRowItsOwnHashInOrder() {
+        // Past several of the 16,384-row pieces the cores take, ending inside one, with rows that
+        // differ in every field the hash covers.
+        let orgIds = ["org-a", "org-b", "org-c"]
+        let hasher = UsageHasher(
+            orgPrefixes: orgIds.map { id in
+                var prefix = StableHasher()
+                prefix.add(id)
+                return prefix
+            },
+            users: ["u1", "u2", "u3", "u4", "u5"], actions: ["script", "tts", "video_final"])
+        var rows = UsageRows()
+        var next = 0
+        for count in [1, 20_000, 16_384, 7, 30_000] {
+            rows.append(chunk: (next..<(next + count)).map(Self.variedRecord))
+            next += count
+        }
+        let hashes = hasher.hashes(of: rows)
+        let expected = rows.map { hasher.hash($0) }
+        #expect(hashes.count == next)
+        #expect(hashes.indices.first { hashes[$0] != expected[$0] } == nil)
+        #expect(Set(hashes).count > next / 2)
+    }
+
+    /// A record whose org, action, user, instant and credits all vary with its index.
+    static func variedRecord(_ index: Int) -> UsageRecord {
+        let org = Int32(index % 3)
+        let action = Int16(index % 7 % 3)
+        let user = Int32(index % 5)
+        let instant = Instant(microseconds: Int64(index / 2))
+        let credits = Int64(index % 11)
+        return UsageRecord(
+            eventId: "e\(index)", orgIndex: org, actionIndex: action, userIndex: user, instant: instant,
+            credits: credits, origin: RowOrigin(fileIndex: 0, lineNumber: 0))
     }
 
     @Test func aUsageRecordIs48Bytes() {

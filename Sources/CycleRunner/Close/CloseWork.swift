@@ -52,14 +52,16 @@ struct CloseWork {
         var fingerprint = FingerprintBuilder()
 
         // Usage: only rows before the previous horizon can have been applied or rejected before.
-        let earlyIds = input.usage.filter { previousHorizon != nil && $0.instant < previousHorizon! }.map(\.eventId)
+        let earlyIds =
+            previousHorizon.map { earlier in input.usage.filter { $0.instant < earlier }.map(\.eventId) } ?? []
         let appliedUsage = try ledger.appliedHashes(kind: "usage", ids: earlyIds)
         let hasher = input.usageHasher
+        // Kept hashes are computed on every core first; beyond the limit, one at a time below,
+        // since holding them all is what the limit avoids.
         let keepsHashes = input.usage.count <= hashesLimit
-        if keepsHashes { work.usageHashes.reserveCapacity(input.usage.count) }
+        if keepsHashes { work.usageHashes = hasher.hashes(of: input.usage) }
         for (recordIndex, record) in input.usage.enumerated() {
-            let hash = hasher.hash(record)
-            if keepsHashes { work.usageHashes.append(hash) }
+            let hash = keepsHashes ? work.usageHashes[recordIndex] : hasher.hash(record)
             fingerprint.add(hash: hash)
             let fileIndex = Int(record.origin.fileIndex)
             if record.instant >= horizon {
