@@ -143,7 +143,13 @@ public struct PeriodAccumulator: Codable, Sendable, Hashable {
     /// equals, so a full list still takes an event with as many credits as its last entry but
     /// an earlier time (a late event, applied after later ones).
     func mayNote(credits: Int64, occurredAt: Instant) -> Bool {
-        guard mostExpensive.count == PeriodAccumulator.notableCount, let last = mostExpensive.last else { return true }
+        PeriodAccumulator.mayNote(credits: credits, occurredAt: occurredAt, in: mostExpensive)
+    }
+
+    /// `mayNote` over the list alone: the engine asks it of the period inside its optional
+    /// state, where calling the method copied the whole period first, on every usage event.
+    static func mayNote(credits: Int64, occurredAt: Instant, in list: [NotableEvent]) -> Bool {
+        guard list.count == PeriodAccumulator.notableCount, let last = list.last else { return true }
         return last.credits < credits || (last.credits == credits && last.occurredAt > occurredAt)
     }
 
