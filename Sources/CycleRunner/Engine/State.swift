@@ -138,6 +138,31 @@ public struct PeriodAccumulator: Codable, Sendable, Hashable {
 
     static let notableCount = 10
 
+    /// Counts one usage event: where its credits came from, what went into overdraft, and,
+    /// when the org lists its members' permissions (`permitted` not nil), whether the member
+    /// was allowed the action (nil inside: not a listed member).
+    mutating func count(
+        credits: Int64, fromCurrent: Int64, fromBank: Int64, fromTopUp: Int64, overdraft: Int64, late: Bool,
+        permitted: Bool??
+    ) {
+        usageEvents += 1
+        usageCredits += credits
+        self.fromCurrent += fromCurrent
+        self.fromBank += fromBank
+        self.fromTopUp += fromTopUp
+        self.overdraft += overdraft
+        if late { lateEvents += 1 }
+        switch permitted {
+        case .some(.some(false)):
+            eventsWithoutPermission += 1
+            creditsWithoutPermission += credits
+        case .some(.none):
+            eventsByUnknownMembers += 1
+        case .some(.some(true)), .none:
+            break
+        }
+    }
+
     /// False when an event of `credits` that occurred at `occurredAt` cannot enter the list, so
     /// the event need not be built. The list is ordered by credits, the earlier first among
     /// equals, so a full list still takes an event with as many credits as its last entry but
