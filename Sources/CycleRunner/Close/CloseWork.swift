@@ -393,11 +393,11 @@ struct CloseWork {
     /// sequences, and resolves each credit note's reference to its purchase's invoice.
     mutating func number(ledger: Ledger, issuer: Issuer) throws {
         var last = try ledger.lastSequences()
-        // Indices are sorted by small keys and the documents moved once: sorting documents, or
-        // comparing them whole, copied two of them per comparison.
+        // Indices are sorted by small keys and the documents moved into place by swaps: sorting
+        // documents, or comparing them whole, copied two of them per comparison.
         let keys = documents.map(NumberingKey.init)
         let order = keys.withUnsafeBufferPointer { buffer in buffer.indices.sorted { buffer[$0] < buffer[$1] } }
-        documents = order.map { documents[$0] }
+        documents.permute(by: order)
         var invoiceByPurchase = knownPurchaseInvoices
         for index in documents.indices {
             let prefix = documents[index].kind == .invoice ? issuer.invoicePrefix : issuer.creditNotePrefix
