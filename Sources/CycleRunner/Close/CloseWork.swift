@@ -395,8 +395,15 @@ struct CloseWork {
         var last = try ledger.lastSequences()
         // Indices are sorted by small keys and the documents moved into place by swaps: sorting
         // documents, or comparing them whole, copied two of them per comparison.
+        // The issue instant, compared first, settles most comparisons without copying a key's
+        // strings (comparing whole keys retained and released two of them each time).
         let keys = documents.map(NumberingKey.init)
-        let order = keys.withUnsafeBufferPointer { buffer in buffer.indices.sorted { buffer[$0] < buffer[$1] } }
+        let instants = keys.map(\.issueInstant.microseconds)
+        let order = keys.withUnsafeBufferPointer { buffer in
+            buffer.indices.sorted {
+                instants[$0] != instants[$1] ? instants[$0] < instants[$1] : buffer[$0] < buffer[$1]
+            }
+        }
         documents.permute(by: order)
         var invoiceByPurchase = knownPurchaseInvoices
         for index in documents.indices {
