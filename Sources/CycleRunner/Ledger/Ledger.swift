@@ -459,35 +459,81 @@ extension Ledger {
     static func insertUsageBlocks(_ usage: AppliedUsage, runId: Int64, db: Database) throws {
         let statement = try db.makeStatement(
             sql: "INSERT INTO applied_usage_blocks (run_id, block, entries, ids) VALUES (?, ?, ?, ?)")
-        var ranges: [Range<Int>] = []
-        var blockStart = 0
-        var blockBytes = 0
-        for position in usage.indices.indices {
-            blockBytes += 10 + min(usage.records[Int(usage.indices[position])].eventId.utf8.count, Int(UInt16.max))
-            if blockBytes >= UsageBlock.targetBytes {
-                ranges.append(blockStart..<(position + 1))
-                blockStart = position + 1
-                blockBytes = 0
-            }
-        }
-        if blockStart < usage.indices.count { ranges.append(blockStart..<usage.indices.count) }
-        var blockNumber = 0
-        for group in ranges.chunked(ProcessInfo.processInfo.activeProcessorCount) {
-            let groupRanges = Array(group)
-            let blocks = ResultSlots<UsageBlock.Builder>(count: groupRanges.count)
-            DispatchQueue.concurrentPerform(iterations: groupRanges.count) { slot in
+        let ranges = blockRanges(usage)
+        // Blocks are packed on every core a few at a time, the next few while these are
+        // inserted, so neither the packers nor the ledger's thread waits for the other.
+        let groups = ranges.chunked(ProcessInfo.processInfo.activeProcessorCount).map { Array($0) }
+        @Sendable func pack(_ group: [Range<Int>]) -> [UsageBlock.Builder] {
+            let blocks = ResultSlots<UsageBlock.Builder>(count: group.count)
+            DispatchQueue.concurrentPerform(iterations: group.count) { slot in
                 var builder = UsageBlock.Builder()
-                for position in groupRanges[slot] {
+                for position in group[slot] {
                     let index = Int(usage.indices[position])
                     builder.append(id: usage.records[index].eventId, hash: usage.hash(ofRecord: index))
                 }
                 blocks.set(slot, builder)
             }
-            for block in blocks.takeValues() {
+            return blocks.takeValues()
+        }
+        guard let first = groups.first else { return }
+        var next = pack(first)
+        var blockNumber = 0
+        for index in groups.indices {
+            let current = next
+            let pending = index + 1 < groups.count ? Pending.running { [groups] in pack(groups[index + 1]) } : nil
+            for block in current {
                 try statement.execute(arguments: [runId, blockNumber, block.entries, block.data])
                 blockNumber += 1
             }
+            if let pending { next = pending.wait() }
         }
+    }
+
+    /// The applied rows of each block, in order: a block ends with the row that brings it to
+    /// `targetBytes` (an entry is 10 bytes and the id's; tests pass small targets and windows).
+    /// Each window of rows is summed on every core first, and only a window in which a block
+    /// ends is walked row by row here: reading every row's id on this thread cost tens of
+    /// milliseconds of the commit.
+    static func blockRanges(
+        _ usage: AppliedUsage, targetBytes: Int = UsageBlock.targetBytes, windowSize: Int = 4096
+    ) -> [Range<Int>] {
+        let count = usage.indices.count
+        let windowCount = (count + windowSize - 1) / windowSize
+        @Sendable func entryBytes(_ position: Int) -> Int {
+            10 + min(usage.records[Int(usage.indices[position])].eventId.utf8.count, Int(UInt16.max))
+        }
+        let sums = ResultSlots<Int>(count: windowCount)
+        do {
+            try inParallel(windowCount) { window in
+                var sum = 0
+                for position in window * windowSize..<min(count, (window + 1) * windowSize) {
+                    sum += entryBytes(position)
+                }
+                sums.set(window, sum)
+            }
+        } catch {
+            preconditionFailure("summing entry sizes does not throw: \(error)")
+        }
+        var ranges: [Range<Int>] = []
+        var blockStart = 0
+        var blockBytes = 0
+        for (window, sum) in sums.takeValues().enumerated() {
+            // No block ends inside a window that leaves the running total short of the target.
+            if blockBytes + sum < targetBytes {
+                blockBytes += sum
+                continue
+            }
+            for position in window * windowSize..<min(count, (window + 1) * windowSize) {
+                blockBytes += entryBytes(position)
+                if blockBytes >= targetBytes {
+                    ranges.append(blockStart..<(position + 1))
+                    blockStart = position + 1
+                    blockBytes = 0
+                }
+            }
+        }
+        if blockStart < count { ranges.append(blockStart..<count) }
+        return ranges
     }
 
     /// Encodes items on every core a few thousand at a time and hands each with its encoding to

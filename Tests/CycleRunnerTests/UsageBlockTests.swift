@@ -1,0 +1,111 @@
+// Proves that the ledger's usage id blocks are exactly what packing the applied rows one after
+// another gives: a block ends with the row that brings it to the target size, whatever the
+// lengths of the ids, the target and the windows summed on every core, and each block holds
+// its rows' hashes, id lengths and ids in the applied order.
+import Foundation
+import GRDB
+import Invoicing
+import PropertyBased
+import Testing
+
+@testable import CycleRunnerCore
+
+struct UsageBlockTests {
+    /// Applied rows whose ids are mostly short, with a run of long ones in the middle, so block
+    /// ends fall at different offsets inside the summing windows.
+    static func appliedUsage(rows: Int) -> AppliedUsage {
+        var records = UsageRows()
+        records.append(
+            chunk: (0..<rows).map { index in
+                let long = (rows / 3..<rows / 3 + 3_000).contains(index)
+                let id = long ? "e\(index)-" + String(repeating: "x", count: 1_000 + index % 977) : "e\(index)"
+                return UsageRecord(
+                    eventId: id, orgIndex: 0, actionIndex: 0, userIndex: 0,
+                    instant: Instant(microseconds: Int64(index)), credits: Int64(index % 13),
+                    origin: RowOrigin(fileIndex: 0, lineNumber: Int32(index)))
+            })
+        let hashes = (0..<rows).map { Int64($0) &* 0x1E37_79B9_7F4A_7C15 }
+        // Applied in an order unlike the rows', as the engine gathers them org by org.
+        let indices = (0..<rows).map { Int32(($0 * 7_919) % rows) }
+        return AppliedUsage(
+            records: records, indices: indices, hasher: UsageHasher(orgPrefixes: [], users: [], actions: []),
+            hashes: hashes)
+    }
+
+    /// The rule written out row by row, as the ledger first packed its blocks.
+    static func referenceBlocks(_ usage: AppliedUsage) -> [(entries: Int, bytes: [UInt8])] {
+        var blocks: [(entries: Int, bytes: [UInt8])] = []
+        var current: [UInt8] = []
+        var entries = 0
+        var size = 0
+        for index in usage.indices.map(Int.init) {
+            let id = Array(usage.records[index].eventId.utf8)
+            withUnsafeBytes(of: UInt64(bitPattern: usage.hashes[index]).littleEndian) { current.append(contentsOf: $0) }
+            current.append(UInt8(id.count & 0xFF))
+            current.append(UInt8(id.count >> 8))
+            current.append(contentsOf: id)
+            entries += 1
+            size += 10 + id.count
+            if size >= UsageBlock.targetBytes {
+                blocks.append((entries, current))
+                current = []
+                entries = 0
+                size = 0
+            }
+        }
+        if entries > 0 { blocks.append((entries, current)) }
+        return blocks
+    }
+
+    @Test func blockEndsAreWhereTheRowByRowRuleEndsThem() async {
+        // Small targets and windows put many block ends in every position of a window.
+        let lengths = Gen.int(in: 0...40).array(of: 0...400)
+        await propertyCheck(input: lengths, Gen.int(in: 1...300), Gen.int(in: 1...20)) { lengths, target, window in
+            var records = UsageRows()
+            records.append(
+                chunk: lengths.enumerated().map { index, length in
+                    UsageRecord(
+                        eventId: String(repeating: "e", count: length), orgIndex: 0, actionIndex: 0, userIndex: 0,
+                        instant: Instant(microseconds: Int64(index)), credits: 0,
+                        origin: RowOrigin(fileIndex: 0, lineNumber: 0))
+                })
+            let usage = AppliedUsage(
+                records: records, indices: lengths.indices.reversed().map { Int32($0) },
+                hasher: UsageHasher(orgPrefixes: [], users: [], actions: []), hashes: lengths.map { _ in 0 })
+            var expected: [Range<Int>] = []
+            var start = 0
+            var size = 0
+            for position in usage.indices.indices {
+                size += 10 + lengths[Int(usage.indices[position])]
+                if size >= target {
+                    expected.append(start..<(position + 1))
+                    start = position + 1
+                    size = 0
+                }
+            }
+            if start < lengths.count { expected.append(start..<lengths.count) }
+            #expect(Ledger.blockRanges(usage, targetBytes: target, windowSize: window) == expected)
+        }
+    }
+
+    @Test(arguments: [1, 4_096, 150_001, 400_000])
+    func blocksAreWhatPackingRowByRowGives(rows: Int) throws {
+        let usage = Self.appliedUsage(rows: rows)
+        let expected = Self.referenceBlocks(usage)
+        let queue = try DatabaseQueue()
+        let stored = try queue.write { db in
+            try db.execute(
+                sql: "CREATE TABLE applied_usage_blocks (run_id INTEGER, block INTEGER, entries INTEGER, ids BLOB)")
+            try Ledger.insertUsageBlocks(usage, runId: 1, db: db)
+            return try Row.fetchAll(db, sql: "SELECT block, entries, ids FROM applied_usage_blocks ORDER BY block")
+        }
+        #expect(stored.count == expected.count)
+        if rows >= 400_000 { #expect(expected.count > 2) }
+        for (position, row) in stored.enumerated() where position < expected.count {
+            #expect(row["block"] == position)
+            #expect(row["entries"] == expected[position].entries)
+            let bytes: Data = row["ids"]
+            #expect(Array(bytes) == expected[position].bytes, "block \(position)")
+        }
+    }
+}
