@@ -16,15 +16,6 @@ public final class Ledger {
     /// The page size of a new ledger file.
     static let pageSizeBytes = 16_384
 
-    /// The page cache of a connection that writes, in KiB (SQLite's default is 2 MB). A close
-    /// writes its hundreds of megabytes in one transaction; with 2 MB, pages SQLite had already
-    /// spilled to the log were changed again, and at the commit it read the log back from the
-    /// first of them to recompute every later frame's checksum. With 32 MB those pages stay in
-    /// memory: the end of the 2.3 M-row close's commit (its files' records and the commit itself)
-    /// takes 111 ms instead of 153, the 20 M-row close's 113 instead of 280, and the peak of
-    /// memory grows by about 20 MB (6 MB at 20 M rows).
-    static let writerCacheKibibytes = 32_768
-
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         var configuration = Configuration()
@@ -44,7 +35,6 @@ public final class Ledger {
             // the 2.3 M-row close's ledger is 156 MB instead of 212 MB (see bench/README.md).
             if !readOnly { try db.execute(sql: "PRAGMA page_size = \(Ledger.pageSizeBytes)") }
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
-            if !readOnly { try db.execute(sql: "PRAGMA cache_size = -\(Ledger.writerCacheKibibytes)") }
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         if !readOnly { try Ledger.migrator.migrate(pool) }
