@@ -394,9 +394,8 @@ struct CloseWork {
     mutating func number(ledger: Ledger, issuer: Issuer) throws {
         var last = try ledger.lastSequences()
         // Indices are sorted by small keys and the documents moved into place by swaps: sorting
-        // documents, or comparing them whole, copied two of them per comparison.
-        // The issue instant, compared first, settles most comparisons without copying a key's
-        // strings (comparing whole keys retained and released two of them each time).
+        // documents, or comparing them whole, copied two of them per comparison. The issue
+        // instant, compared first, settles most comparisons without copying a key's strings.
         let keys = documents.map(NumberingKey.init)
         let instants = keys.map(\.issueInstant.microseconds)
         let order = keys.withUnsafeBufferPointer { buffer in

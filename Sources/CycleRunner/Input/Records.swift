@@ -71,11 +71,7 @@ public struct UsageHasher: Sendable {
                     target.buffer[index] = hash(rows[index])
                 }
             }
-            do {
-                try inParallel((count + chunkSize - 1) / chunkSize, hashing)
-            } catch {
-                preconditionFailure("hashing rows does not throw: \(error)")
-            }
+            inParallel((count + chunkSize - 1) / chunkSize, hashing)
             initializedCount = count
         }
     }

@@ -493,16 +493,12 @@ extension Ledger {
             10 + min(usage.records[Int(usage.indices[position])].eventId.utf8.count, Int(UInt16.max))
         }
         let sums = ResultSlots<Int>(count: windowCount)
-        do {
-            try inParallel(windowCount) { window in
-                var sum = 0
-                for position in window * windowSize..<min(count, (window + 1) * windowSize) {
-                    sum += entryBytes(position)
-                }
-                sums.set(window, sum)
+        inParallel(windowCount) { window in
+            var sum = 0
+            for position in window * windowSize..<min(count, (window + 1) * windowSize) {
+                sum += entryBytes(position)
             }
-        } catch {
-            preconditionFailure("summing entry sizes does not throw: \(error)")
+            sums.set(window, sum)
         }
         var ranges: [Range<Int>] = []
         var blockStart = 0

@@ -99,7 +99,7 @@ public enum OutputWriter {
         // when every file made it; clear that before deciding there is nothing to do.
         removeLeftovers(outputFolder: outputFolder)
         let listed = try ledger.renderedFiles(run: runId)
-        if !listed.isEmpty, try allPresent(listed, in: outputFolder) { return nil }
+        if !listed.isEmpty, allPresent(listed, in: outputFolder) { return nil }
         let staged = try stage(
             RenderSet.load(run: run, ledger: ledger), outputFolder: outputFolder, catalog: catalog,
             beforeEachFile: beforeEachFile, writeFile: writeFile, onFile: onFile)
@@ -109,10 +109,10 @@ public enum OutputWriter {
     }
 
     /// Whether every listed file exists with its recorded size and content hash.
-    static func allPresent(_ files: [RenderedFile], in folder: String) throws -> Bool {
+    static func allPresent(_ files: [RenderedFile], in folder: String) -> Bool {
         let mismatch = FirstError()
         struct Mismatch: Error {}
-        try inParallel(files.count) { index in
+        inParallel(files.count) { index in
             let file = files[index]
             guard let bytes = readWholeFile(folder + "/" + file.path), bytes.count == file.size,
                 contentHash(bytes) == file.contentHash
@@ -427,10 +427,12 @@ public final class StagingArea: @unchecked Sendable {
 
     /// Writes each document's XML, on every core.
     func writeDocuments(_ documents: [Document]) throws {
-        try inParallel(documents.count) { index in
-            let document = documents[index]
-            try write("invoices/" + document.number + ".xml", try UBLWriter.render(document))
-        }
+        try inParallel(documents.count) { index in try writeDocument(documents[index]) }
+    }
+
+    /// Writes one document's XML under invoices/.
+    func writeDocument(_ document: Document) throws {
+        try write("invoices/" + document.number + ".xml", try UBLWriter.render(document))
     }
 
     /// Starts writing the documents on a thread of the lowest priority, which gets a core only
@@ -504,9 +506,8 @@ final class DocumentQueue: Sendable {
         while !failure.isSet, !(stoppable && stopBackground.load(ordering: .relaxed)) {
             let index = next.add(1, ordering: .relaxed).oldValue
             guard index < documents.count else { return }
-            let document = documents[index]
             do {
-                try area.write("invoices/" + document.number + ".xml", try UBLWriter.render(document))
+                try area.writeDocument(documents[index])
             } catch {
                 failure.set(error)
             }

@@ -2,14 +2,15 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Runs `body` for 0..<count on every core and rethrows the first error. For independent work
-/// items only: their order is not kept.
+/// Runs `body` for 0..<count on every core and rethrows the first error (a body that cannot
+/// throw makes a call that cannot either). For independent work items only: their order is
+/// not kept.
 ///
 /// The workers take small blocks of indices in turn, not a fixed share each. The close runs
 /// work beside work (the close's tables beside the statements), and a worker whose thread got
 /// less of a core than the others held up the caller, who waited for that share with its own
 /// done; now the caller takes what the slow worker has not started.
-func inParallel(_ count: Int, _ body: @Sendable (Int) throws -> Void) throws {
+func inParallel<Failure: Error>(_ count: Int, _ body: @Sendable (Int) throws(Failure) -> Void) throws(Failure) {
     guard count > 0 else { return }
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let workers = max(1, min(cores, count / 64 + 1))
@@ -30,7 +31,8 @@ func inParallel(_ count: Int, _ body: @Sendable (Int) throws -> Void) throws {
             }
         }
     }
-    if let error = failure.error { throw error }
+    // Only `body`'s errors are stored, so the first is of its type.
+    if let error = failure.error { throw error as! Failure }
 }
 
 /// `items.map(transform)` on every core, results in the items' order.
