@@ -167,9 +167,11 @@ struct CompactStorageTests {
             return try queue.write { db in
                 try db.execute(
                     sql: "CREATE TABLE applied_usage_blocks (run_id INTEGER, block INTEGER, entries INTEGER, ids BLOB)")
-                try Ledger.insertUsageBlocks(
-                    AppliedUsage(records: input.usage, indices: indices, hasher: input.usageHasher, hashes: hashes),
-                    runId: 1, db: db)
+                let usage = AppliedUsage(
+                    records: input.usage, indices: indices, hasher: input.usageHasher, hashes: hashes)
+                let blocks = Ledger.packedUsageBlocks(usage).start()
+                defer { blocks.cancel() }
+                try Ledger.insertUsageBlocks(blocks, runId: 1, db: db, hashingInto: RowHasher(BackgroundSHA256()))
                 return try GRDB.Row.fetchAll(db, sql: "SELECT * FROM applied_usage_blocks ORDER BY block")
             }
         }

@@ -93,12 +93,22 @@ struct UsageBlockTests {
         let usage = Self.appliedUsage(rows: rows)
         let expected = Self.referenceBlocks(usage)
         let queue = try DatabaseQueue()
-        let stored = try queue.write { db in
+        let (stored, hashedAsInserted, hashedAsRead) = try queue.write { db in
             try db.execute(
                 sql: "CREATE TABLE applied_usage_blocks (run_id INTEGER, block INTEGER, entries INTEGER, ids BLOB)")
-            try Ledger.insertUsageBlocks(usage, runId: 1, db: db)
-            return try Row.fetchAll(db, sql: "SELECT block, entries, ids FROM applied_usage_blocks ORDER BY block")
+            let blocks = Ledger.packedUsageBlocks(usage).start()
+            defer { blocks.cancel() }
+            let inserted = BackgroundSHA256()
+            let hasher = RowHasher(inserted)
+            try Ledger.insertUsageBlocks(blocks, runId: 1, db: db, hashingInto: hasher)
+            hasher.flush()
+            let sql = "SELECT block, entries, ids FROM applied_usage_blocks ORDER BY block"
+            let read = BackgroundSHA256()
+            try Ledger.hashRows(db, into: read, sql)
+            return (try Row.fetchAll(db, sql: sql), inserted.hexDigest(), read.hexDigest())
         }
+        // The chain hashes the blocks as they are inserted; reading them back must agree.
+        #expect(hashedAsInserted == hashedAsRead)
         #expect(stored.count == expected.count)
         if rows >= 400_000 { #expect(expected.count > 2) }
         for (position, row) in stored.enumerated() where position < expected.count {

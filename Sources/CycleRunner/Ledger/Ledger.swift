@@ -334,23 +334,45 @@ public final class Ledger {
                         commit.horizon.microseconds, try encode(commit.report),
                     ])
                 runId = db.lastInsertedRowID
-                let orgStatement = try RowInsert(
-                    db, sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
-                let encodeOrg: @Sendable (StoredOrg) throws -> OrgTexts = { org in
+                // The run's periods, documents and usage id blocks are hashed for the chain as
+                // they are bound, so each is inserted in its chain query's order.
+                let totals = RunTotals(run: runId)
+                // From here the rows of every table are encoded (and the usage ids packed) on
+                // another thread, table after table in the order of the inserts, a few chunks
+                // ahead of the inserts on this one.
+                let orgs = EncodedRows(commit.orgs) { org in
                     OrgTexts(profile: try encode(org.profile), state: org.state.map { encodeDirectly($0) })
                 }
-                try Ledger.inEncodedChunks(commit.orgs, encodeOrg) { org, texts in
+                let periods = EncodedRows(
+                    commit.periods,
+                    order: Ledger.keyOrder(commit.periods.map { [$0.orgId.rawValue, $0.periodEnd.description] }),
+                    encodeDirectly)
+                let documents = EncodedRows(
+                    commit.documents, order: Ledger.keyOrder(commit.documents.map { [$0.number] }), encodeDirectly)
+                let usageBlocks = Ledger.packedUsageBlocks(commit.appliedUsage)
+                Feeders.run([orgs.produce, periods.produce, documents.produce, usageBlocks.produce])
+                defer {
+                    orgs.cancel()
+                    periods.cancel()
+                    documents.cancel()
+                    usageBlocks.cancel()
+                }
+                let orgStatement = try RowInsert(
+                    db, sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
+                try orgs.insertEach { org, texts in
                     try orgStatement.execute { row in
                         row.add(org.profile.id.rawValue)
                         row.add(texts.profile)
                         row.add(texts.state)
                     }
                 }
+                try totals.startInserted(RunTotals.periods, db)
                 let periodStatement = try RowInsert(
                     db,
-                    sql: "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)"
-                )
-                try Ledger.inEncodedChunks(commit.periods, encodeDirectly) { period, periodText in
+                    sql:
+                        "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)",
+                    hashingInto: totals.rows)
+                try periods.insertEach { period, periodText in
                     try periodStatement.execute { row in
                         row.add(period.orgId.rawValue)
                         row.add(period.periodEnd.description)
@@ -359,14 +381,16 @@ public final class Ledger {
                         row.add(periodText)
                     }
                 }
+                try totals.startInserted(RunTotals.documents, db)
                 let documentStatement = try RowInsert(
                     db,
                     sql: """
                         INSERT INTO documents (number, kind, org_id, issue_date, currency, net_minor, tax_minor,
                             total_minor, source, source_id, run_id, document)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                try Ledger.inEncodedChunks(commit.documents, encodeDirectly) { document, documentText in
+                        """,
+                    hashingInto: totals.rows)
+                try documents.insertEach { document, documentText in
                     try documentStatement.execute { row in
                         row.add(document.number)
                         row.add(document.kind.rawValue)
@@ -391,13 +415,14 @@ public final class Ledger {
                 }
                 let appliedStatement = try db.makeStatement(
                     sql: "INSERT INTO applied_ids (kind, id, content_hash, run_id) VALUES (?, ?, ?, ?)")
-                try Ledger.insertUsageBlocks(commit.appliedUsage, runId: runId, db: db)
-                // Millions of rows are not needed for the rest of the commit or its files.
-                commit.appliedUsage = AppliedUsage(
-                    records: UsageRows(), indices: [], hasher: commit.appliedUsage.hasher)
                 for entry in commit.applied {
                     try appliedStatement.execute(arguments: [entry.kind, entry.id, entry.hash, runId])
                 }
+                try totals.startInserted(RunTotals.usageBlocks, db)
+                try Ledger.insertUsageBlocks(usageBlocks, runId: runId, db: db, hashingInto: totals.rows)
+                // Millions of rows are not needed for the rest of the commit or its files.
+                commit.appliedUsage = AppliedUsage(
+                    records: UsageRows(), indices: [], hasher: commit.appliedUsage.hasher)
                 let rejectedStatement = try db.makeStatement(
                     sql:
                         "INSERT OR REPLACE INTO engine_rejections (kind, id, content_hash, reason, run_id) VALUES (?, ?, ?, ?, ?)"
@@ -423,7 +448,7 @@ public final class Ledger {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('horizon', ?)",
                     arguments: [String(commit.horizon.microseconds)])
-                try Ledger.seal(db, run: runId, inputHash: commit.inputHash)
+                try Ledger.seal(db, run: runId, totals: totals, inputHash: commit.inputHash)
                 pinned = db
                 defer { pinned = nil }
                 try beforeCommit(runId)
@@ -441,41 +466,41 @@ struct OrgTexts: Sendable {
 }
 
 extension Ledger {
-    /// Stores the applied usage ids as packed blocks. A block ends once it holds 4 MB, as it
-    /// always has (so the same rows give the same blocks and totals hash, and no block nears
-    /// SQLite's limit however long the ids); the ends are found in one quick pass, and the
-    /// blocks are then packed on every core (a content hash and a copy per id, millions of
-    /// them) and inserted in order, a few at a time so only those are held at once.
-    static func insertUsageBlocks(_ usage: AppliedUsage, runId: Int64, db: Database) throws {
+    /// The applied usage ids packed into blocks, a few blocks ahead of the ledger's thread that
+    /// inserts them. A block ends once it holds 4 MB, as it always has (so the same rows give
+    /// the same blocks and totals hash, and no block nears SQLite's limit however long the ids);
+    /// the ends are found in one quick pass first.
+    static func packedUsageBlocks(_ usage: AppliedUsage) -> Lookahead<UsageBlock.Builder> {
+        Lookahead(ahead: 4) {
+            let ranges = blockRanges(usage)
+            return (
+                ranges.count,
+                { block in
+                    var builder = UsageBlock.Builder()
+                    for position in ranges[block] {
+                        let index = Int(usage.indices[position])
+                        builder.append(id: usage.records[index].eventId, hash: usage.hash(ofRecord: index))
+                    }
+                    return builder
+                }
+            )
+        }
+    }
+
+    /// Stores the applied usage ids as packed blocks (`packedUsageBlocks`), in order.
+    static func insertUsageBlocks(
+        _ blocks: Lookahead<UsageBlock.Builder>, runId: Int64, db: Database, hashingInto hasher: RowHasher
+    ) throws {
         let statement = try db.makeStatement(
             sql: "INSERT INTO applied_usage_blocks (run_id, block, entries, ids) VALUES (?, ?, ?, ?)")
-        let ranges = blockRanges(usage)
-        // Blocks are packed on every core a few at a time, the next few while these are
-        // inserted, so neither the packers nor the ledger's thread waits for the other.
-        let groups = ranges.chunked(ProcessInfo.processInfo.activeProcessorCount).map { Array($0) }
-        @Sendable func pack(_ group: [Range<Int>]) -> [UsageBlock.Builder] {
-            let blocks = ResultSlots<UsageBlock.Builder>(count: group.count)
-            DispatchQueue.concurrentPerform(iterations: group.count) { slot in
-                var builder = UsageBlock.Builder()
-                for position in group[slot] {
-                    let index = Int(usage.indices[position])
-                    builder.append(id: usage.records[index].eventId, hash: usage.hash(ofRecord: index))
-                }
-                blocks.set(slot, builder)
-            }
-            return blocks.takeValues()
-        }
-        guard let first = groups.first else { return }
-        var next = pack(first)
         var blockNumber = 0
-        for index in groups.indices {
-            let current = next
-            let pending = index + 1 < groups.count ? Pending.running { [groups] in pack(groups[index + 1]) } : nil
-            for block in current {
-                try statement.execute(arguments: [runId, blockNumber, block.entries, block.data])
-                blockNumber += 1
-            }
-            if let pending { next = pending.wait() }
+        while let block = blocks.next() {
+            try statement.execute(arguments: [runId, blockNumber, block.entries, block.data])
+            hasher.startRow()
+            hasher.add(Int64(blockNumber))
+            hasher.add(Int64(block.entries))
+            block.data.withUnsafeBytes { hasher.add(blob: $0) }
+            blockNumber += 1
         }
     }
 
@@ -521,34 +546,86 @@ extension Ledger {
         if blockStart < count { ranges.append(blockStart..<count) }
         return ranges
     }
+}
 
-    /// Encodes items on every core a few thousand at a time and hands each with its encoding to
-    /// `insert`, in order. Encoding is the commit's main cost; in chunks, the texts of tens of
-    /// thousands of rows are never all held at once (they were a visible part of the peak
-    /// memory), and the next chunk is encoded while this one is inserted.
-    static func inEncodedChunks<Item: Sendable, Encoded: Sendable>(
-        _ items: [Item], _ encode: @escaping @Sendable (Item) throws -> Encoded,
-        insert: (Item, Encoded) throws -> Void
-    ) throws {
-        // Chunks are ranges of `items`: copying the items into chunks retained every reference
-        // they hold (a document holds dozens).
-        let chunkSize = 2048
-        let starts = Array(stride(from: 0, to: items.count, by: chunkSize))
-        guard !starts.isEmpty else { return }
-        @Sendable func encodeChunk(_ start: Int) -> Result<[Encoded], Error> {
-            let count = min(chunkSize, items.count - start)
-            return Result {
-                let results = ResultSlots<Encoded>(count: count)
-                try inParallel(count) { offset in results.set(offset, try encode(items[start + offset])) }
-                return results.takeValues()
+/// A table's rows encoded a chunk at a time, a few chunks ahead of the ledger's thread, which
+/// inserts them in order (the order of `items`, or `order`). Chunks keep the texts of tens of
+/// thousands of rows from being held at once (they were a visible part of the peak memory).
+/// `produce` encodes them; the commit runs every table's, one after another, on one thread.
+struct EncodedRows<Item: Sendable, Encoded: Sendable> {
+    private let items: [Item]
+    private let order: [Int]?
+    private let chunks: Lookahead<Result<[Encoded], any Error>>
+    private static var chunkSize: Int { 1024 }
+
+    init(_ items: [Item], order: [Int]? = nil, _ encode: @escaping @Sendable (Item) throws -> Encoded) {
+        self.items = items
+        self.order = order
+        chunks = Lookahead(ahead: 4) {
+            (
+                (items.count + EncodedRows.chunkSize - 1) / EncodedRows.chunkSize,
+                { chunk in
+                    let start = chunk * EncodedRows.chunkSize
+                    return Result {
+                        try (start..<min(start + EncodedRows.chunkSize, items.count)).map { position in
+                            try encode(items[order?[position] ?? position])
+                        }
+                    }
+                }
+            )
+        }
+    }
+
+    /// Hands each row with its encoding to `insert`, in order.
+    func insertEach(_ insert: (Item, Encoded) throws -> Void) throws {
+        var position = 0
+        while let chunk = chunks.next() {
+            for encoded in try chunk.get() {
+                try insert(items[order?[position] ?? position], encoded)
+                position += 1
             }
         }
-        var next = encodeChunk(starts[0])
-        for (index, start) in starts.enumerated() {
-            let current = try next.get()
-            let pending = index + 1 < starts.count ? Pending.running { encodeChunk(starts[index + 1]) } : nil
-            for (offset, text) in current.enumerated() { try insert(items[start + offset], text) }
-            if let pending { next = pending.wait() }
+    }
+
+    /// Encodes chunks on the calling thread, beside any other thread that calls it.
+    var produce: @Sendable () -> Void { chunks.produce }
+
+    /// Stops the encoder; for a commit that stops before every row is inserted.
+    func cancel() { chunks.cancel() }
+}
+
+extension Ledger {
+    /// The order of rows whose keys are `keys` (each a list of texts) as SQLite's `ORDER BY`
+    /// gives it: each text as stored (up to a first NUL, since texts are bound as C strings),
+    /// compared byte by byte and then by length (the BINARY collation), one text after another.
+    /// Nil when the rows are in that order already.
+    static func keyOrder(_ keys: [[String]]) -> [Int]? {
+        func less(_ lhs: [String], _ rhs: [String]) -> Bool {
+            for (left, right) in zip(lhs, rhs) {
+                let comparison = compareAsStored(left, right)
+                if comparison != 0 { return comparison < 0 }
+            }
+            return false
+        }
+        if keys.indices.dropFirst().allSatisfy({ !less(keys[$0], keys[$0 - 1]) }) { return nil }
+        return keys.indices.sorted { less(keys[$0], keys[$1]) }
+    }
+
+    /// Compares two texts as SQLite's BINARY collation compares them once stored.
+    static func compareAsStored(_ lhs: String, _ rhs: String) -> Int {
+        var lhs = lhs
+        var rhs = rhs
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                let leftCount = left.firstIndex(of: 0) ?? left.count
+                let rightCount = right.firstIndex(of: 0) ?? right.count
+                let common = min(leftCount, rightCount)
+                if common > 0 {
+                    let order = memcmp(left.baseAddress!, right.baseAddress!, common)
+                    if order != 0 { return Int(order) }
+                }
+                return leftCount - rightCount
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -6,23 +7,30 @@ import GRDBSQLite
 /// notifies its observers around every step; for the close's tens of thousands of ledger
 /// rows that bookkeeping took as long as SQLite's own insert. Values are bound as GRDB binds
 /// them (a text up to its first NUL, as a C string), so the stored bytes are the same.
-/// Only for statements that return no rows, inside a transaction GRDB opened.
+/// Only for statements that return no rows, inside a transaction GRDB opened. With a
+/// `hasher`, every row is also added to it as bound, for the chain (`RunTotals`).
 struct RowInsert {
     private let statement: GRDB.Statement
     private let database: Database
+    private let hasher: RowHasher?
 
-    init(_ db: Database, sql: String) throws {
+    init(_ db: Database, sql: String, hashingInto hasher: RowHasher? = nil) throws {
         statement = try db.makeStatement(sql: sql)
         database = db
+        self.hasher = hasher
     }
 
     /// The values of one row, bound in the order of the statement's parameters.
     struct Values: ~Copyable {
         fileprivate let handle: OpaquePointer
+        fileprivate let hasher: RowHasher?
         fileprivate var index: Int32 = 0
         fileprivate var failure: Int32 = SQLITE_OK
 
-        fileprivate init(handle: OpaquePointer) { self.handle = handle }
+        fileprivate init(handle: OpaquePointer, hasher: RowHasher?) {
+            self.handle = handle
+            self.hasher = hasher
+        }
 
         private mutating func check(_ code: Int32) {
             if code != SQLITE_OK, failure == SQLITE_OK { failure = code }
@@ -31,13 +39,17 @@ struct RowInsert {
         mutating func add(_ value: Int64) {
             index += 1
             check(sqlite3_bind_int64(handle, index, value))
+            hasher?.add(value)
         }
 
         mutating func add(_ value: Int) { add(Int64(value)) }
 
         mutating func add(_ text: String) {
             index += 1
-            let code = text.withCString { sqlite3_bind_text(handle, index, $0, -1, transientText) }
+            let code = text.withCString { characters in
+                hasher?.add(text: UnsafeRawBufferPointer(start: characters, count: strlen(characters)))
+                return sqlite3_bind_text(handle, index, characters, -1, transientText)
+            }
             check(code)
         }
 
@@ -45,6 +57,7 @@ struct RowInsert {
             guard let text else {
                 index += 1
                 check(sqlite3_bind_null(handle, index))
+                hasher?.addNull()
                 return
             }
             add(text)
@@ -54,7 +67,8 @@ struct RowInsert {
     /// Binds one row's values with `bind` and steps the statement once.
     func execute(_ bind: (inout Values) -> Void) throws {
         let handle = statement.sqliteStatement
-        var values = Values(handle: handle)
+        hasher?.startRow()
+        var values = Values(handle: handle, hasher: hasher)
         bind(&values)
         precondition(values.index == sqlite3_bind_parameter_count(handle), "a row binds every parameter once")
         var code = values.failure

@@ -139,3 +139,111 @@ func inBackground(_ body: @escaping @Sendable () throws -> Void) -> Pending<(any
         }
     }
 }
+
+/// Values 0..<count produced by some threads for another, which takes them in order; a value
+/// is produced only once it is at most `ahead` places beyond the next one to be taken. The
+/// ledger's thread inserts rows while other threads encode the next ones; with only the next
+/// chunk encoded at a time, it waited for the encoders a fifth of its commit. `prepare`, run
+/// once by the first producing thread, gives the count and the function that produces value
+/// i. Nothing is produced until threads call `produce()` (`start`, or a job of `Feeders`).
+/// Call `cancel` once no more values will be taken (on every path, errors included), or the
+/// producers wait for room forever.
+final class Lookahead<Value: Sendable>: @unchecked Sendable {
+    typealias Stage = (count: Int, produce: @Sendable (Int) -> Value)
+
+    private let ahead: Int
+    private let prepare: @Sendable () -> Stage
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var preparing = false
+    private var stage: Stage?
+    private var nextIndex = 0
+    private var produced: [Int: Value] = [:]
+    private var taken = 0
+    private var cancelled = false
+
+    init(ahead: Int, prepare: @escaping @Sendable () -> Stage) {
+        self.ahead = max(1, ahead)
+        self.prepare = prepare
+    }
+
+    /// Produces values on the calling thread, beside any other thread that calls it, until
+    /// every value has been started or the lookahead is cancelled.
+    func produce() {
+        condition.lock()
+        defer { condition.unlock() }
+        if stage == nil, !preparing, !cancelled {
+            preparing = true
+            condition.unlock()
+            let prepared = prepare()
+            condition.lock()
+            stage = prepared
+            condition.broadcast()
+        }
+        while stage == nil, !cancelled { condition.wait() }
+        guard let stage else { return }
+        while !cancelled, nextIndex < stage.count {
+            let index = nextIndex
+            nextIndex += 1
+            while index >= taken + ahead, !cancelled { condition.wait() }
+            if cancelled { return }
+            condition.unlock()
+            let value = stage.produce(index)
+            condition.lock()
+            if !cancelled { produced[index] = value }
+            condition.broadcast()
+        }
+    }
+
+    /// Produces the values on `threads` threads of Dispatch's.
+    @discardableResult
+    func start(threads: Int = 1) -> Lookahead {
+        for _ in 0..<threads { DispatchQueue.global().async { self.produce() } }
+        return self
+    }
+
+    /// The next value, waited for; nil once every value has been taken.
+    func next() -> Value? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let value = produced.removeValue(forKey: taken) {
+                taken += 1
+                condition.broadcast()
+                return value
+            }
+            if cancelled { return nil }
+            if let stage, taken >= stage.count { return nil }
+            condition.wait()
+        }
+    }
+
+    /// Tells the producers to stop; values not taken are dropped.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        produced = [:]
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Threads of slightly lower priority (nice 5), one per core, for work that feeds a thread on
+/// the critical path (the ledger's inserts): when both want a core, Linux's scheduler gives a
+/// feeder a third of the other's share, so the feeders do not slow the thread they feed, and
+/// they still get every core it leaves idle. Each thread runs every job in order (a job is a
+/// `Lookahead`'s `produce`, shared by all of them) and ends after the last: a nice value stays
+/// with its thread (Dispatch's threads are reused), and an unprivileged thread cannot lower it
+/// again.
+enum Feeders {
+    static func run(_ jobs: [@Sendable () -> Void]) {
+        for _ in 0..<ProcessInfo.processInfo.activeProcessorCount {
+            Thread {
+                #if os(Linux) && canImport(Glibc)
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
+                #endif
+                for job in jobs { job() }
+            }.start()
+        }
+    }
+}
