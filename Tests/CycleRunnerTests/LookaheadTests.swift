@@ -1,6 +1,7 @@
 // Proves `Lookahead`: every value arrives once and in order however many threads produce them,
 // no value is started more than `ahead` places beyond the next one taken, and `cancel` stops
-// producers that would go on.
+// producers that would go on; what the producer holds is released once every value is started,
+// before the lookahead itself (the usage id blocks' producer holds every usage row).
 import Foundation
 import Synchronization
 import Testing
@@ -71,5 +72,27 @@ struct LookaheadTests {
         #expect(finished.wait(timeout: .now() + 10) == .success)
         let produced = tally.produced.load(ordering: .sequentiallyConsistent)
         #expect(produced <= 6)
+    }
+
+    final class Held: Sendable {}
+
+    @Test func whatTheProducerHoldsIsReleasedOnceEveryValueIsStarted() {
+        weak var weakHeld: Held?
+        let values: Lookahead<Int>
+        do {
+            let held = Held()
+            weakHeld = held
+            values = Lookahead(ahead: 4) { (3, { index in withExtendedLifetime(held) { index } }) }
+        }
+        #expect(weakHeld != nil)
+        values.start(threads: 2)
+        var received: [Int] = []
+        while let value = values.next() { received.append(value) }
+        #expect(received == [0, 1, 2])
+        // The producing threads drop their own references as they return.
+        let deadline = Date().addingTimeInterval(10)
+        while weakHeld != nil, Date() < deadline { usleep(1_000) }
+        #expect(weakHeld == nil)
+        withExtendedLifetime(values) {}
     }
 }

@@ -152,11 +152,12 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
     typealias Stage = (count: Int, produce: @Sendable (Int) -> Value)
 
     private let ahead: Int
-    private let prepare: @Sendable () -> Stage
     private let condition = NSCondition()
-    // Guarded by `condition`.
-    private var preparing = false
-    private var stage: Stage?
+    // Guarded by `condition`. `prepare` and `producer` are dropped as soon as they are no longer
+    // needed, with whatever they hold (the usage id blocks' producer holds every usage row).
+    private var prepare: (@Sendable () -> Stage)?
+    private var count: Int?
+    private var producer: (@Sendable (Int) -> Value)?
     private var nextIndex = 0
     private var produced: [Int: Value] = [:]
     private var taken = 0
@@ -172,27 +173,30 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
     func produce() {
         condition.lock()
         defer { condition.unlock() }
-        if stage == nil, !preparing, !cancelled {
-            preparing = true
+        if let prepare, !cancelled {
+            self.prepare = nil
             condition.unlock()
-            let prepared = prepare()
+            let stage = prepare()
             condition.lock()
-            stage = prepared
+            count = stage.count
+            producer = cancelled ? nil : stage.produce
             condition.broadcast()
         }
-        while stage == nil, !cancelled { condition.wait() }
-        guard let stage else { return }
-        while !cancelled, nextIndex < stage.count {
+        while count == nil, !cancelled { condition.wait() }
+        // This thread's own reference: the lookahead's is dropped once every value is started.
+        guard let count, let producer else { return }
+        while !cancelled, nextIndex < count {
             let index = nextIndex
             nextIndex += 1
             while index >= taken + ahead, !cancelled { condition.wait() }
             if cancelled { return }
             condition.unlock()
-            let value = stage.produce(index)
+            let value = producer(index)
             condition.lock()
             if !cancelled { produced[index] = value }
             condition.broadcast()
         }
+        self.producer = nil
     }
 
     /// Produces the values on `threads` threads of Dispatch's.
@@ -213,7 +217,7 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
                 return value
             }
             if cancelled { return nil }
-            if let stage, taken >= stage.count { return nil }
+            if let count, taken >= count { return nil }
             condition.wait()
         }
     }
@@ -223,6 +227,8 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
         condition.lock()
         cancelled = true
         produced = [:]
+        prepare = nil
+        producer = nil
         condition.broadcast()
         condition.unlock()
     }
