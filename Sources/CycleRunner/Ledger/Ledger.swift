@@ -359,9 +359,9 @@ public final class Ledger {
                 }
                 let orgStatement = try RowInsert(
                     db, sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
-                try orgs.insertEach { org, texts in
+                try orgs.insertEach { index, texts in
                     try orgStatement.execute { row in
-                        row.add(org.profile.id.rawValue)
+                        row.add(commit.orgs[index].profile.id.rawValue)
                         row.add(texts.profile)
                         row.add(texts.state)
                     }
@@ -372,11 +372,11 @@ public final class Ledger {
                     sql:
                         "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)",
                     hashingInto: totals.rows)
-                try periods.insertEach { period, periodText in
+                try periods.insertEach { index, periodText in
                     try periodStatement.execute { row in
-                        row.add(period.orgId.rawValue)
-                        row.add(period.periodEnd.description)
-                        row.add(period.periodStart.description)
+                        row.add(commit.periods[index].orgId.rawValue)
+                        row.add(commit.periods[index].periodEnd.description)
+                        row.add(commit.periods[index].periodStart.description)
                         row.add(runId)
                         row.add(periodText)
                     }
@@ -390,18 +390,18 @@ public final class Ledger {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     hashingInto: totals.rows)
-                try documents.insertEach { document, documentText in
+                try documents.insertEach { index, documentText in
                     try documentStatement.execute { row in
-                        row.add(document.number)
-                        row.add(document.kind.rawValue)
-                        row.add(document.orgId)
-                        row.add(document.issueDate.description)
-                        row.add(document.currencyCode)
-                        row.add(document.netMinor)
-                        row.add(document.taxMinor)
-                        row.add(document.totalMinor)
-                        row.add(document.source.rawValue)
-                        row.add(document.sourceId)
+                        row.add(commit.documents[index].number)
+                        row.add(commit.documents[index].kind.rawValue)
+                        row.add(commit.documents[index].orgId)
+                        row.add(commit.documents[index].issueDate.description)
+                        row.add(commit.documents[index].currencyCode)
+                        row.add(commit.documents[index].netMinor)
+                        row.add(commit.documents[index].taxMinor)
+                        row.add(commit.documents[index].totalMinor)
+                        row.add(commit.documents[index].source.rawValue)
+                        row.add(commit.documents[index].sourceId)
                         row.add(runId)
                         row.add(documentText)
                     }
@@ -576,12 +576,14 @@ struct EncodedRows<Item: Sendable, Encoded: Sendable> {
         }
     }
 
-    /// Hands each row with its encoding to `insert`, in order.
-    func insertEach(_ insert: (Item, Encoded) throws -> Void) throws {
+    /// Hands each row's index in `items` with its encoding to `insert`, in order. (An index,
+    /// not the item: copying a document to hand it over retained each of its dozens of
+    /// references, on the ledger's thread.)
+    func insertEach(_ insert: (Int, Encoded) throws -> Void) throws {
         var position = 0
         while let chunk = chunks.next() {
             for encoded in try chunk.get() {
-                try insert(items[order?[position] ?? position], encoded)
+                try insert(order?[position] ?? position, encoded)
                 position += 1
             }
         }
