@@ -337,9 +337,9 @@ public final class Ledger {
                 // The run's periods, documents and usage id blocks are hashed for the chain as
                 // they are bound, so each is inserted in its chain query's order.
                 let totals = RunTotals(run: runId)
-                // From here the rows of every table are encoded (and the usage ids packed) on
-                // another thread, table after table in the order of the inserts, a few chunks
-                // ahead of the inserts on this one.
+                // From here the rows of every table are encoded (and the usage ids packed) by
+                // the feeder threads, table after table in the order of the inserts, a few
+                // chunks ahead of the inserts on this thread.
                 let orgs = EncodedRows(commit.orgs) { org in
                     OrgTexts(profile: try encode(org.profile), state: org.state.map { encodeDirectly($0) })
                 }
