@@ -169,7 +169,8 @@ struct CompactStorageTests {
                     sql: "CREATE TABLE applied_usage_blocks (run_id INTEGER, block INTEGER, entries INTEGER, ids BLOB)")
                 let usage = AppliedUsage(
                     records: input.usage, indices: indices, hasher: input.usageHasher, hashes: hashes)
-                let blocks = Ledger.packedUsageBlocks(usage).start()
+                let blocks = Ledger.packedUsageBlocks(usage, ranges: Pending.running { Ledger.blockRanges(usage) })
+                    .start()
                 defer { blocks.cancel() }
                 try Ledger.insertUsageBlocks(blocks, runId: 1, db: db, hashingInto: RowHasher(BackgroundSHA256()))
                 return try GRDB.Row.fetchAll(db, sql: "SELECT * FROM applied_usage_blocks ORDER BY block")

@@ -96,7 +96,7 @@ struct UsageBlockTests {
         let (stored, hashedAsInserted, hashedAsRead) = try queue.write { db in
             try db.execute(
                 sql: "CREATE TABLE applied_usage_blocks (run_id INTEGER, block INTEGER, entries INTEGER, ids BLOB)")
-            let blocks = Ledger.packedUsageBlocks(usage).start()
+            let blocks = Ledger.packedUsageBlocks(usage, ranges: Pending.running { Ledger.blockRanges(usage) }).start()
             defer { blocks.cancel() }
             let inserted = BackgroundSHA256()
             let hasher = RowHasher(inserted)

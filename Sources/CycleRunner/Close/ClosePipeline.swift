@@ -216,6 +216,13 @@ public enum ClosePipeline {
         if options.strict, !work.input.rejected.isEmpty {
             throw .strictRejected(work.input.rejected)
         }
+        let appliedUsage = AppliedUsage(
+            records: work.input.usage, indices: work.appliedUsage, hasher: work.input.usageHasher,
+            hashes: work.usageHashes)
+        // Where the ledger's usage id blocks end is found on other threads from here, on the
+        // cores that numbering leaves idle, until the commit needs it.
+        let usageBlockRanges = Pending.running { Ledger.blockRanges(appliedUsage) }
+        defer { _ = usageBlockRanges.read() }
         do {
             try work.number(ledger: ledger, issuer: catalog.issuer)
         } catch {
@@ -235,9 +242,8 @@ public enum ClosePipeline {
             rejectedRows: work.input.rejected,
             inputHash: inputHash.read(),
             queue: work.input.queue)
-        commit.appliedUsage = AppliedUsage(
-            records: work.input.usage, indices: work.appliedUsage, hasher: work.input.usageHasher,
-            hashes: work.usageHashes)
+        commit.appliedUsage = appliedUsage
+        commit.usageBlockRanges = usageBlockRanges
         // From here the usage rows are the commit's alone: the ledger drops them once their ids
         // are stored, so they are not held while the files are rendered (the close's peak of
         // memory at 20 million rows).

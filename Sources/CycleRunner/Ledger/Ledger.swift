@@ -309,6 +309,9 @@ public final class Ledger {
         /// Applied usage rows, by reference: millions of them are not copied into tuples.
         public var appliedUsage = AppliedUsage(
             records: UsageRows(), indices: [], hasher: UsageHasher(orgPrefixes: [], users: [], actions: []))
+        /// Where the usage id blocks end (`Ledger.blockRanges` of `appliedUsage`), when the
+        /// caller is finding them on other threads; nil, and the commit finds them.
+        var usageBlockRanges: Pending<[Range<Int>]>?
         public var engineRejected: [(kind: String, id: String, hash: Int64, reason: String)]
         public var purchases: [(purchaseId: String, orgId: String, invoiceNumber: String?)]
         public var rejectedRows: [RejectedRow]
@@ -349,7 +352,12 @@ public final class Ledger {
                     encodeDirectly)
                 let documents = EncodedRows(
                     commit.documents, order: Ledger.keyOrder(commit.documents.map { [$0.number] }), encodeDirectly)
-                let usageBlocks = Ledger.packedUsageBlocks(commit.appliedUsage)
+                let usageBlocks = Ledger.packedUsageBlocks(
+                    commit.appliedUsage,
+                    ranges: commit.usageBlockRanges
+                        ?? Pending.running { [usage = commit.appliedUsage] in
+                            Ledger.blockRanges(usage)
+                        })
                 Feeders.run([orgs.produce, periods.produce, documents.produce, usageBlocks.produce])
                 defer {
                     orgs.cancel()
@@ -469,10 +477,13 @@ extension Ledger {
     /// The applied usage ids packed into blocks, a few blocks ahead of the ledger's thread that
     /// inserts them. A block ends once it holds 4 MB, as it always has (so the same rows give
     /// the same blocks and totals hash, and no block nears SQLite's limit however long the ids);
-    /// the ends are found in one quick pass first.
-    static func packedUsageBlocks(_ usage: AppliedUsage) -> Lookahead<UsageBlock.Builder> {
+    /// `ranges` gives the rows of each block, `blockRanges(usage)`, found on other threads: not
+    /// from a feeder, since threads Dispatch started from one would keep its lower priority.
+    static func packedUsageBlocks(
+        _ usage: AppliedUsage, ranges pendingRanges: Pending<[Range<Int>]>
+    ) -> Lookahead<UsageBlock.Builder> {
         Lookahead(ahead: 4) {
-            let ranges = blockRanges(usage)
+            let ranges = pendingRanges.read()
             return (
                 ranges.count,
                 { block in
@@ -499,7 +510,7 @@ extension Ledger {
             hasher.startRow()
             hasher.add(Int64(blockNumber))
             hasher.add(Int64(block.entries))
-            block.data.withUnsafeBytes { hasher.add(blob: $0) }
+            block.bytes.withUnsafeBytes { hasher.add(blob: $0) }
             blockNumber += 1
         }
     }
