@@ -19,9 +19,9 @@ import re
 import subprocess
 
 STEPS = [
-    ("chain seal", r"Ledger\.seal|totalsHash|stateHash"),
-    ("usage id blocks", r"insertUsageBlocks"),
-    ("ledger row encoding", r"inEncodedChunks|encodeChunk"),
+    ("chain seal", r"Ledger\.seal|totalsHash|stateHash|RunTotals|RowHasher|BackgroundSHA256"),
+    ("usage id blocks", r"insertUsageBlocks|packedUsageBlocks"),
+    ("ledger row encoding", r"EncodedRows|Lookahead|Feeders"),
     ("invoice XML", r"StagingArea\.writeDocuments|startDocuments"),
     ("statements", r"writeStatements"),
     ("close tables, journal, report", r"writeCloseFiles"),
