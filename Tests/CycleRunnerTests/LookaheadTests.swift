@@ -101,7 +101,9 @@ struct LookaheadTests {
     @Test func feedersRunEveryJobInOrderAtALowerPriority() {
         final class Log: @unchecked Sendable {
             let lock = NSLock()
-            var entries: [(thread: ObjectIdentifier, job: Int, niceness: Int32)] = []
+            // The threads themselves, not their identifiers: a thread that has ended could
+            // otherwise leave its address to the next one made.
+            var entries: [(thread: Thread, job: Int, niceness: Int32)] = []
             func add(_ job: Int) {
                 #if os(Linux)
                     let niceness = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
@@ -109,7 +111,7 @@ struct LookaheadTests {
                     let niceness: Int32 = 5
                 #endif
                 lock.lock()
-                entries.append((ObjectIdentifier(Thread.current), job, niceness))
+                entries.append((Thread.current, job, niceness))
                 lock.unlock()
             }
         }
@@ -118,7 +120,7 @@ struct LookaheadTests {
         Feeders.run([{ log.add(0) }, { log.add(1) }, { log.add(2) }, { ended.signal() }])
         let threads = ProcessInfo.processInfo.activeProcessorCount
         for _ in 0..<threads { #expect(ended.wait(timeout: .now() + 10) == .success) }
-        let byThread = Dictionary(grouping: log.entries, by: \.thread)
+        let byThread = Dictionary(grouping: log.entries) { ObjectIdentifier($0.thread) }
         #expect(byThread.count == threads)
         #expect(byThread.values.allSatisfy { $0.map(\.job) == [0, 1, 2] })
         #expect(log.entries.allSatisfy { $0.niceness == 5 })
