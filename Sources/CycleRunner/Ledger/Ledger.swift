@@ -562,7 +562,7 @@ extension Ledger {
 /// A table's rows encoded a chunk at a time, a few chunks ahead of the ledger's thread, which
 /// inserts them in order (the order of `items`, or `order`). Chunks keep the texts of tens of
 /// thousands of rows from being held at once (they were a visible part of the peak memory).
-/// `produce` encodes them; the commit runs every table's, one after another, on one thread.
+/// `produce` encodes them; the commit runs every table's, one after another, on `Feeders`.
 struct EncodedRows<Item: Sendable, Encoded: Sendable> {
     private let items: [Item]
     private let order: [Int]?

@@ -450,7 +450,7 @@ public final class StagingArea: @unchecked Sendable {
         let queue = DocumentQueue(documents)
         documentQueue = queue
         let thread = Thread {
-            lowerThisThreadsPriority()
+            lowerThisThreadsPriority(to: 19)
             queue.drain(self, stoppable: true)
             queue.backgroundDone.signal()
         }
@@ -513,16 +513,6 @@ final class DocumentQueue: Sendable {
             }
         }
     }
-}
-
-/// Gives the calling thread the lowest priority, nice 19: while threads of normal priority
-/// want every core, Linux's scheduler gives it about 1.5 % of one. Linux keeps a nice value
-/// per thread, and raising one's own needs no privilege. Elsewhere (where a nice value is the
-/// whole process's) it does nothing, and the thread keeps its priority.
-func lowerThisThreadsPriority() {
-    #if os(Linux) && canImport(Glibc)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-    #endif
 }
 
 /// The files a render wrote, gathered from every worker.
