@@ -189,3 +189,24 @@ struct MonthsCase: Sendable, CustomTestStringConvertible {
 func instantAddingMonthsClampsAndKeepsTheTimeOfDay(_ sample: MonthsCase) {
     #expect(at(sample.start).addingMonths(sample.months) == at(sample.expected))
 }
+
+// The digit-by-digit form pads every part and leaves years beyond four digits to the slow one.
+@Test(arguments: [
+    (CivilDate(year: 0, month: 1, day: 1), "0000-01-01"),
+    (CivilDate(year: 7, month: 3, day: 9), "0007-03-09"),
+    (CivilDate(year: 987, month: 10, day: 31), "0987-10-31"),
+    (CivilDate(year: 2026, month: 2, day: 28), "2026-02-28"),
+    (CivilDate(year: 9999, month: 12, day: 31), "9999-12-31"),
+    (CivilDate(year: 10_000, month: 1, day: 2), "10000-01-02"),
+])
+func civilDateDescription(_ date: CivilDate, _ expected: String) {
+    #expect(date.description == expected)
+}
+
+@Test func everyFourDigitDateParsesBackFromItsDescription() {
+    for days in stride(from: Int64(-719_162), through: 2_932_896, by: 97) {
+        let date = CivilDate(daysSinceEpoch: days)
+        #expect(date.description.utf8.count == 10)
+        #expect(CivilDate.parse(date.description) == date)
+    }
+}

@@ -40,6 +40,46 @@ struct ChainHashingTests {
         #expect(bound == readBack)
     }
 
+    /// A ledger row's JSON is bound where it was written (`OwnedText`), with its length rather
+    /// than as a C string: it must be stored and hashed as the same JSON bound as a `String`.
+    /// (JSON escapes a NUL, so the texts with one inside cannot end early either way.)
+    @Test(arguments: texts.compactMap { $0 })
+    func aJSONTextBoundInPlaceIsStoredAndHashedAsItsString(text: String) throws {
+        let queue = try DatabaseQueue()
+        let (inPlace, asString, readBack, stored) = try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, record TEXT, state TEXT)")
+            var digests: [String] = []
+            for (id, inPlace) in [(1, true), (2, false)] {
+                let hash = BackgroundSHA256()
+                let hasher = RowHasher(hash)
+                let insert = try RowInsert(
+                    db, sql: "INSERT INTO t (id, record, state) VALUES (?, ?, ?)", hashingInto: hasher)
+                try insert.execute { row in
+                    row.add(id)
+                    if inPlace {
+                        row.add(JSONOut.encodedText([text, "x"]))
+                        row.add(nil as OwnedText?)
+                    } else {
+                        row.add(encodeDirectly([text, "x"]))
+                        row.add(nil as String?)
+                    }
+                }
+                hasher.flush()
+                digests.append(hash.hexDigest())
+            }
+            let readHash = BackgroundSHA256()
+            try Ledger.hashRows(db, into: readHash, "SELECT id, record, state FROM t WHERE id = 1")
+            let stored = try Row.fetchAll(
+                db, sql: "SELECT typeof(record), hex(record), typeof(state) FROM t ORDER BY id")
+            return (digests[0], digests[1], readHash.hexDigest(), stored)
+        }
+        #expect(inPlace == readBack)
+        // The two rows differ only in their id, so their hashes do too; their texts do not.
+        #expect(inPlace != asString)
+        #expect(stored.count == 2)
+        #expect(stored[0] == stored[1])
+    }
+
     /// Key texts whose byte order differs from Swift's `<`, with NULs and shared prefixes.
     static let keyPool: [String] = ["a", "ab", "a\0z", "a\0", "B", "é", "e\u{301}", "€", "0", "", "ab\0a"]
 

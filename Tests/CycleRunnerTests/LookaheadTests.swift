@@ -1,7 +1,8 @@
-// Proves `Lookahead`: every value arrives once and in order however many threads produce them,
-// no value is started more than `ahead` places beyond the next one taken, and `cancel` stops
-// producers that would go on; what the producer holds is released once every value is started,
-// before the lookahead itself (the usage id blocks' producer holds every usage row).
+// Proves `Lookahead`: every value arrives once and in order however many threads produce them
+// (the taking thread among them), no value is started more than `ahead` places beyond the next
+// one taken, and `cancel` stops producers that would go on; what the producer holds is released
+// once every value is started, before the lookahead itself (the usage id blocks' producer holds
+// every usage row).
 import Foundation
 import Synchronization
 import Testing
@@ -45,6 +46,27 @@ struct LookaheadTests {
         let produced = tally.produced.load(ordering: .sequentiallyConsistent)
         #expect(!overran)
         #expect(produced == count)
+    }
+
+    /// The taking thread does not wait for a value no producer has started: it makes it, so
+    /// with no producer at all every value still arrives, in order, and none twice.
+    @Test(arguments: [(0, 1), (7, 1), (100, 3)])
+    func theTakingThreadMakesWhatNoProducerStarted(count: Int, ahead: Int) {
+        let tally = Tally()
+        let values = Lookahead<Int>(ahead: ahead) {
+            (
+                count,
+                { index in
+                    tally.produced.add(1, ordering: .sequentiallyConsistent)
+                    return index * 2
+                }
+            )
+        }
+        defer { values.cancel() }
+        var received: [Int] = []
+        while let value = values.next() { received.append(value) }
+        #expect(received == (0..<count).map { $0 * 2 })
+        #expect(tally.produced.load(ordering: .sequentiallyConsistent) == count)
     }
 
     @Test func cancelStopsTheProducers() {
@@ -139,9 +161,9 @@ struct LookaheadTests {
         Feeders.run([rows.produce, { ended.signal() }])
         var inserted: [Int] = []
         #expect(throws: EncodingFailed.self) {
-            try rows.insertEach { index, text in
-                #expect(text == String(index))
-                inserted.append(index)
+            try rows.insertEach { text in
+                #expect(text == String(inserted.count))
+                inserted.append(inserted.count)
             }
         }
         rows.cancel()

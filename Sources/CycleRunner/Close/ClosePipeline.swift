@@ -325,8 +325,15 @@ public enum ClosePipeline {
     /// since the close waits for them before its commit.
     static func documentWarnings(_ documents: [Document]) -> [String] {
         do {
-            return try parallelMap(Array(documents.indices)) { index in
-                UBLWriter.knownRuleViolations(for: documents[index]).map { "\(documents[index].number): \($0)" }
+            // Each document is checked where it is: `documents[index]` copied it whole (dozens
+            // of references retained and released) to hand it over.
+            return try documents.withUnsafeBufferPointer { buffer in
+                let documents = SharedElements(buffer: buffer)
+                return try parallelMap(Array(buffer.indices)) { index in
+                    UBLWriter.knownRuleViolations(for: documents.buffer[index]).map {
+                        "\(documents.buffer[index].number): \($0)"
+                    }
+                }
             }.flatMap { $0 }
         } catch {
             preconditionFailure("checking e-invoice rules throws nothing: \(error)")

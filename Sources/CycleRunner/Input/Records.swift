@@ -82,6 +82,11 @@ struct SharedBuffer<Element>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<Element>
 }
 
+/// Elements that workers read in place, for the length of a call that keeps them alive.
+struct SharedElements<Element: Sendable>: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<Element>
+}
+
 public struct PlanChangeRecord: Sendable {
     public var orgIndex: Int32
     public var instant: Instant

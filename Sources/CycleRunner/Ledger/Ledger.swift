@@ -344,14 +344,19 @@ public final class Ledger {
                 // the feeder threads, table after table in the order of the inserts, a few
                 // chunks ahead of the inserts on this thread.
                 let orgs = EncodedRows(commit.orgs) { org in
-                    OrgTexts(profile: try encode(org.profile), state: org.state.map { encodeDirectly($0) })
+                    OrgRow(
+                        orgId: org.profile.id.rawValue, profile: try encode(org.profile),
+                        state: org.state.map { JSONOut.encodedText($0) })
                 }
                 let periods = EncodedRows(
                     commit.periods,
-                    order: Ledger.keyOrder(commit.periods.map { [$0.orgId.rawValue, $0.periodEnd.description] }),
-                    encodeDirectly)
+                    order: { periods in
+                        Ledger.keyOrder(periods.map { [$0.orgId.rawValue, $0.periodEnd.description] })
+                    },
+                    PeriodRow.init)
                 let documents = EncodedRows(
-                    commit.documents, order: Ledger.keyOrder(commit.documents.map { [$0.number] }), encodeDirectly)
+                    commit.documents, order: { documents in Ledger.keyOrder(documents.map { [$0.number] }) },
+                    DocumentRow.init)
                 let usageBlocks = Ledger.packedUsageBlocks(
                     commit.appliedUsage,
                     ranges: commit.usageBlockRanges
@@ -367,9 +372,9 @@ public final class Ledger {
                 }
                 let orgStatement = try RowInsert(
                     db, sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
-                try orgs.insertEach { index, texts in
+                try orgs.insertEach { texts in
                     try orgStatement.execute { row in
-                        row.add(commit.orgs[index].profile.id.rawValue)
+                        row.add(texts.orgId)
                         row.add(texts.profile)
                         row.add(texts.state)
                     }
@@ -380,13 +385,13 @@ public final class Ledger {
                     sql:
                         "INSERT INTO periods (org_id, period_end, period_start, run_id, record) VALUES (?, ?, ?, ?, ?)",
                     hashingInto: totals.rows)
-                try periods.insertEach { index, periodText in
+                try periods.insertEach { period in
                     try periodStatement.execute { row in
-                        row.add(commit.periods[index].orgId.rawValue)
-                        row.add(commit.periods[index].periodEnd.description)
-                        row.add(commit.periods[index].periodStart.description)
+                        row.add(period.orgId)
+                        row.add(period.periodEnd)
+                        row.add(period.periodStart)
                         row.add(runId)
-                        row.add(periodText)
+                        row.add(period.record)
                     }
                 }
                 try totals.startInserted(RunTotals.documents, db)
@@ -398,20 +403,20 @@ public final class Ledger {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     hashingInto: totals.rows)
-                try documents.insertEach { index, documentText in
+                try documents.insertEach { document in
                     try documentStatement.execute { row in
-                        row.add(commit.documents[index].number)
-                        row.add(commit.documents[index].kind.rawValue)
-                        row.add(commit.documents[index].orgId)
-                        row.add(commit.documents[index].issueDate.description)
-                        row.add(commit.documents[index].currencyCode)
-                        row.add(commit.documents[index].netMinor)
-                        row.add(commit.documents[index].taxMinor)
-                        row.add(commit.documents[index].totalMinor)
-                        row.add(commit.documents[index].source.rawValue)
-                        row.add(commit.documents[index].sourceId)
+                        row.add(document.number)
+                        row.add(document.kind)
+                        row.add(document.orgId)
+                        row.add(document.issueDate)
+                        row.add(document.currencyCode)
+                        row.add(document.netMinor)
+                        row.add(document.taxMinor)
+                        row.add(document.totalMinor)
+                        row.add(document.source)
+                        row.add(document.sourceId)
                         row.add(runId)
-                        row.add(documentText)
+                        row.add(document.document)
                     }
                 }
                 // In key order, so the same close writes the same file, page for page.
@@ -471,6 +476,59 @@ public final class Ledger {
 struct OrgTexts: Sendable {
     var profile: String
     var state: String?
+}
+
+/// An org's row as bound, made by the feeders.
+struct OrgRow: Sendable {
+    var orgId: String
+    var profile: String
+    var state: OwnedText?
+}
+
+/// A period's row as bound, made by the feeders: the ledger's thread only binds it.
+struct PeriodRow: Sendable {
+    var orgId: String
+    var periodEnd: String
+    var periodStart: String
+    var record: OwnedText
+
+    init(_ period: PeriodRecord) {
+        orgId = period.orgId.rawValue
+        periodEnd = period.periodEnd.description
+        periodStart = period.periodStart.description
+        record = JSONOut.encodedText(period)
+    }
+}
+
+/// A document's row as bound, made by the feeders. Reading a document's fields on the ledger's
+/// thread copied the whole document (dozens of references retained and released) for each of
+/// its computed totals, which live in another module.
+struct DocumentRow: Sendable {
+    var number: String
+    var kind: String
+    var orgId: String
+    var issueDate: String
+    var currencyCode: String
+    var netMinor: Int64
+    var taxMinor: Int64
+    var totalMinor: Int64
+    var source: String
+    var sourceId: String
+    var document: OwnedText
+
+    init(_ document: Document) {
+        number = document.number
+        kind = document.kind.rawValue
+        orgId = document.orgId
+        issueDate = document.issueDate.description
+        currencyCode = document.currencyCode
+        netMinor = document.netMinor
+        taxMinor = document.taxMinor
+        totalMinor = netMinor + taxMinor
+        source = document.source.rawValue
+        sourceId = document.sourceId
+        self.document = JSONOut.encodedText(document)
+    }
 }
 
 extension Ledger {
@@ -560,26 +618,31 @@ extension Ledger {
 }
 
 /// A table's rows encoded a chunk at a time, a few chunks ahead of the ledger's thread, which
-/// inserts them in order (the order of `items`, or `order`). Chunks keep the texts of tens of
-/// thousands of rows from being held at once (they were a visible part of the peak memory).
-/// `produce` encodes them; the commit runs every table's, one after another, on `Feeders`.
+/// inserts them in order (the order of `items`, or the one `order` finds, on the first thread
+/// to encode). Chunks keep the texts of tens of thousands of rows from being held at once (they
+/// were a visible part of the peak memory). `produce` encodes them; the commit runs every
+/// table's, one after another, on `Feeders`.
 struct EncodedRows<Item: Sendable, Encoded: Sendable> {
-    private let items: [Item]
-    private let order: [Int]?
     private let chunks: Lookahead<Result<[Encoded], any Error>>
     private static var chunkSize: Int { 1024 }
 
-    init(_ items: [Item], order: [Int]? = nil, _ encode: @escaping @Sendable (Item) throws -> Encoded) {
-        self.items = items
-        self.order = order
+    init(
+        _ items: [Item], order: (@Sendable ([Item]) -> [Int]?)? = nil,
+        _ encode: @escaping @Sendable (Item) throws -> Encoded
+    ) {
         chunks = Lookahead(ahead: 4) {
-            (
+            let order = order?(items)
+            return (
                 (items.count + EncodedRows.chunkSize - 1) / EncodedRows.chunkSize,
                 { chunk in
                     let start = chunk * EncodedRows.chunkSize
+                    // Items are read where they are: `items[index]` copied each (a document's
+                    // dozens of references retained and released) only to read it.
                     return Result {
-                        try (start..<min(start + EncodedRows.chunkSize, items.count)).map { position in
-                            try encode(items[order?[position] ?? position])
+                        try items.withUnsafeBufferPointer { items in
+                            try (start..<min(start + EncodedRows.chunkSize, items.count)).map { position in
+                                try encode(items[order?[position] ?? position])
+                            }
                         }
                     }
                 }
@@ -587,15 +650,12 @@ struct EncodedRows<Item: Sendable, Encoded: Sendable> {
         }
     }
 
-    /// Hands each row's index in `items` with its encoding to `insert`, in order. (An index,
-    /// not the item: copying a document to hand it over retained each of its dozens of
-    /// references, on the ledger's thread.)
-    func insertEach(_ insert: (Int, Encoded) throws -> Void) throws {
-        var position = 0
+    /// Hands each row's encoding to `insert`, in order.
+    func insertEach(_ insert: (Encoded) throws -> Void) throws {
         while let chunk = chunks.next() {
-            for encoded in try chunk.get() {
-                try insert(order?[position] ?? position, encoded)
-                position += 1
+            // Read in place, not copied out of the chunk one by one, on the ledger's thread.
+            try chunk.get().withUnsafeBufferPointer { rows in
+                for index in rows.indices { try insert(rows[index]) }
             }
         }
     }
@@ -663,7 +723,7 @@ func encode<T: Encodable>(_ value: T) throws -> String {
 
 /// The same bytes, for the rows written by the ten thousand (`JSONWritable`).
 func encodeDirectly<T: JSONWritable>(_ value: T) -> String {
-    String(decoding: JSONOut.encode(value), as: UTF8.self)
+    JSONOut.encodedText(value).string
 }
 
 func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {

@@ -26,6 +26,8 @@ struct RowInsert {
         fileprivate let hasher: RowHasher?
         fileprivate var index: Int32 = 0
         fileprivate var failure: Int32 = SQLITE_OK
+        /// The texts SQLite was given the address of, held until the row is stepped.
+        fileprivate var boundInPlace: [OwnedText] = []
 
         fileprivate init(handle: OpaquePointer, hasher: RowHasher?) {
             self.handle = handle
@@ -53,6 +55,26 @@ struct RowInsert {
             check(code)
         }
 
+        /// Binds `text` where it is (SQLite reads it when the row is stepped, and `execute` keeps
+        /// it alive until then). A JSON text has no NUL (JSON escapes it), so binding its whole
+        /// length stores what binding it as a C string would.
+        mutating func add(_ text: OwnedText) {
+            index += 1
+            hasher?.add(text: UnsafeRawBufferPointer(text.bytes))
+            check(sqlite3_bind_text(handle, index, text.start, Int32(text.count), staticText))
+            boundInPlace.append(text)
+        }
+
+        mutating func add(_ text: OwnedText?) {
+            guard let text else {
+                index += 1
+                check(sqlite3_bind_null(handle, index))
+                hasher?.addNull()
+                return
+            }
+            add(text)
+        }
+
         mutating func add(_ text: String?) {
             guard let text else {
                 index += 1
@@ -73,10 +95,12 @@ struct RowInsert {
         precondition(values.index == sqlite3_bind_parameter_count(handle), "a row binds every parameter once")
         var code = values.failure
         if code == SQLITE_OK {
-            code = sqlite3_step(handle)
+            code = withExtendedLifetime(values.boundInPlace) { sqlite3_step(handle) }
         }
-        // Resetting after the row keeps the statement from holding the table open between rows.
+        // Resetting after the row keeps the statement from holding the table open between rows;
+        // clearing the texts bound in place leaves no address of a freed one in the statement.
         sqlite3_reset(handle)
+        if !values.boundInPlace.isEmpty { sqlite3_clear_bindings(handle) }
         guard code == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: code),
@@ -88,3 +112,6 @@ struct RowInsert {
 /// SQLite copies a text bound with this destructor before the call returns (SQLITE_TRANSIENT,
 /// a C macro Swift does not import).
 private let transientText = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+/// SQLite reads a text bound with this destructor (SQLITE_STATIC, a null pointer) where it is.
+private let staticText: sqlite3_destructor_type? = nil

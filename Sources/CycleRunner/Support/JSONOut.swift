@@ -13,9 +13,35 @@ protocol JSONWritable {
     func writeJSON(to out: inout JSONOut)
 }
 
-/// The bytes being written and where the writer is in them.
-struct JSONOut {
-    private(set) var bytes: [UInt8] = []
+/// Text bytes (valid UTF-8) in a buffer owned by this object, for a ledger row's JSON: SQLite is
+/// given their address for the length of the row's insert instead of a copy, and they are never
+/// turned into a `String` (which checks and copies them again).
+final class OwnedText: @unchecked Sendable {
+    // Never changed after `init`; freed with the object.
+    let start: UnsafeMutablePointer<UInt8>
+    let count: Int
+
+    /// Takes over `start`, which must have been allocated for UInt8s by `allocate`.
+    fileprivate init(taking start: UnsafeMutablePointer<UInt8>, count: Int) {
+        self.start = start
+        self.count = count
+    }
+
+    deinit { start.deallocate() }
+
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: start, count: count) }
+
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// The bytes being written and where the writer is in them. The bytes are held in a buffer of
+/// the writer's own, not an array: each of the dozens of appends a row makes went through the
+/// array's generic append (a uniqueness check, a capacity check and a copy loop), a third of
+/// the ledger's encoding. `encodedText` hands the buffer over without a copy.
+struct JSONOut: ~Copyable {
+    private var start: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
     let prettyPrinted: Bool
     let escapesSlashes: Bool
     /// How many containers are open.
@@ -26,8 +52,11 @@ struct JSONOut {
     init(prettyPrinted: Bool = false, escapesSlashes: Bool = true, capacity: Int = 1024) {
         self.prettyPrinted = prettyPrinted
         self.escapesSlashes = escapesSlashes
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(capacity, 16)
+        start = .allocate(capacity: self.capacity)
     }
+
+    deinit { start.deallocate() }
 
     /// The JSON of `value`.
     static func encode<Value: JSONWritable>(
@@ -38,6 +67,99 @@ struct JSONOut {
         return out.bytes
     }
 
+    /// The JSON of `value`, in a buffer of its own (a ledger row's text).
+    static func encodedText<Value: JSONWritable>(_ value: Value) -> OwnedText {
+        var out = JSONOut(capacity: 4096)
+        value.writeJSON(to: &out)
+        return out.takeText()
+    }
+
+    /// A copy of the bytes written so far.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: start, count: count)) }
+
+    /// The bytes written, handed over with their buffer.
+    consuming func takeText() -> OwnedText {
+        let text = OwnedText(taking: start, count: count)
+        discard self
+        return text
+    }
+
+    // MARK: Bytes
+
+    /// Makes room for `more` bytes after those written.
+    @inline(__always)
+    private mutating func reserve(_ more: Int) {
+        if count + more > capacity { grow(count + more) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        bigger.update(from: start, count: count)
+        start.deallocate()
+        start = bigger
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8) {
+        reserve(1)
+        start[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (start + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    /// Appends `text` as a JSON string, escaped as `JSONByteWriter.append` (and Foundation)
+    /// escape it.
+    private mutating func appendString(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            // The quotes and the text, when nothing needs escaping, as most texts do not.
+            reserve(utf8.count + 2)
+            append(0x22)
+            var runStart = 0
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                let escape: UInt8
+                switch byte {
+                case 0x22: escape = 0x22
+                case 0x5C: escape = 0x5C
+                case 0x2F where escapesSlashes: escape = 0x2F
+                case 0x0A: escape = 0x6E
+                case 0x0D: escape = 0x72
+                case 0x09: escape = 0x74
+                case 0x08: escape = 0x62
+                case 0x0C: escape = 0x66
+                case 0x00..<0x20: escape = 0x75
+                default: continue
+                }
+                append(UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                runStart = index + 1
+                append(0x5C)
+                append(escape)
+                if escape == 0x75 {
+                    let hexDigits: StaticString = "0123456789abcdef"
+                    hexDigits.withUTF8Buffer { hex in
+                        append(0x30)
+                        append(0x30)
+                        append(hex[Int(byte >> 4)])
+                        append(hex[Int(byte & 0x0F)])
+                    }
+                }
+            }
+            append(UnsafeBufferPointer(rebasing: utf8[runStart...]))
+            append(0x22)
+        }
+    }
+
     // MARK: Containers
 
     mutating func beginObject() { open(0x7B) }
@@ -46,7 +168,7 @@ struct JSONOut {
     mutating func endArray() { close(0x5D) }
 
     private mutating func open(_ bracket: UInt8) {
-        bytes.append(bracket)
+        append(bracket)
         depth += 1
         isEmpty = true
     }
@@ -55,22 +177,25 @@ struct JSONOut {
     private mutating func close(_ bracket: UInt8) {
         depth -= 1
         if prettyPrinted {
-            if isEmpty { bytes.append(0x0A) }
+            if isEmpty { append(0x0A) }
             newLine()
         }
-        bytes.append(bracket)
+        append(bracket)
         // The container just closed is a value of the one around it, which is not empty now.
         isEmpty = false
     }
 
     private mutating func newLine() {
-        bytes.append(0x0A)
-        for _ in 0..<depth { bytes.append(contentsOf: [0x20, 0x20]) }
+        append(0x0A)
+        for _ in 0..<depth {
+            append(0x20)
+            append(0x20)
+        }
     }
 
     /// The separator and indentation before a member or an element.
     private mutating func next() {
-        if !isEmpty { bytes.append(0x2C) }
+        if !isEmpty { append(0x2C) }
         isEmpty = false
     }
 
@@ -78,9 +203,12 @@ struct JSONOut {
     mutating func key(_ key: StaticString) {
         next()
         if prettyPrinted { newLine() }
-        bytes.append(0x22)
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(0x22)
+        key.withUTF8Buffer { name in
+            reserve(name.count + 3)
+            append(0x22)
+            append(name)
+            append(0x22)
+        }
         appendColon()
     }
 
@@ -88,15 +216,17 @@ struct JSONOut {
     mutating func key(text: String) {
         next()
         if prettyPrinted { newLine() }
-        JSONByteWriter.append(text, escapingSlashes: escapesSlashes, to: &bytes)
+        appendString(text)
         appendColon()
     }
 
     private mutating func appendColon() {
         if prettyPrinted {
-            bytes.append(contentsOf: [0x20, 0x3A, 0x20])
+            append(0x20)
+            append(0x3A)
+            append(0x20)
         } else {
-            bytes.append(0x3A)
+            append(0x3A)
         }
     }
 
@@ -120,16 +250,30 @@ struct JSONOut {
 
     // MARK: Values
 
-    mutating func string(_ text: String) { JSONByteWriter.append(text, escapingSlashes: escapesSlashes, to: &bytes) }
+    mutating func string(_ text: String) { appendString(text) }
 
-    mutating func integer(_ number: Int64) { appendDecimal(number, to: &bytes) }
+    mutating func integer(_ number: Int64) {
+        reserve(20)
+        var magnitude = number.magnitude
+        var digits = 1
+        var scale: UInt64 = 10
+        while digits < 20, magnitude >= scale {
+            digits += 1
+            scale = scale &* 10
+        }
+        if number < 0 { append(0x2D) }
+        var position = count + digits
+        count = position
+        repeat {
+            position -= 1
+            start[position] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+    }
 
     mutating func bool(_ value: Bool) {
-        if value {
-            bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
-        } else {
-            bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
-        }
+        let text: StaticString = value ? "true" : "false"
+        text.withUTF8Buffer { append($0) }
     }
 
     /// An array of `values`, as `[Element]`'s `Codable` form writes it.

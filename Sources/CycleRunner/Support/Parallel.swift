@@ -173,30 +173,46 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
     func produce() {
         condition.lock()
         defer { condition.unlock() }
-        if let prepare, !cancelled {
-            self.prepare = nil
-            condition.unlock()
-            let stage = prepare()
-            condition.lock()
-            count = stage.count
-            producer = cancelled ? nil : stage.produce
-            condition.broadcast()
-        }
+        prepareIfNeeded()
         while count == nil, !cancelled { condition.wait() }
         // This thread's own reference: the lookahead's is dropped once every value is started.
         guard let count, let producer else { return }
         while !cancelled, nextIndex < count {
-            let index = nextIndex
-            nextIndex += 1
+            let index = claim(count)
             while index >= taken + ahead, !cancelled { condition.wait() }
             if cancelled { return }
-            condition.unlock()
-            let value = producer(index)
-            condition.lock()
-            if !cancelled { produced[index] = value }
-            condition.broadcast()
+            make(index, with: producer)
         }
-        self.producer = nil
+    }
+
+    /// Runs `prepare` on this thread if no thread has yet. Called with the lock held.
+    private func prepareIfNeeded() {
+        guard let prepare, !cancelled else { return }
+        self.prepare = nil
+        condition.unlock()
+        let stage = prepare()
+        condition.lock()
+        count = stage.count
+        producer = cancelled ? nil : stage.produce
+        condition.broadcast()
+    }
+
+    /// Takes the next value no thread has started, and drops the lookahead's producer once
+    /// that was the last. Called with the lock held.
+    private func claim(_ count: Int) -> Int {
+        let index = nextIndex
+        nextIndex += 1
+        if nextIndex >= count { producer = nil }
+        return index
+    }
+
+    /// Produces value `index` outside the lock. Called with the lock held.
+    private func make(_ index: Int, with producer: @Sendable (Int) -> Value) {
+        condition.unlock()
+        let value = producer(index)
+        condition.lock()
+        if !cancelled { produced[index] = value }
+        condition.broadcast()
     }
 
     /// Produces the values on `threads` threads of Dispatch's.
@@ -206,7 +222,10 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
         return self
     }
 
-    /// The next value, waited for; nil once every value has been taken.
+    /// The next value; nil once every value has been taken. Rather than wait while a value it
+    /// will take next is not started (the producers are behind, or none has reached this
+    /// lookahead yet), the calling thread produces it, as one more producer: the ledger's
+    /// thread waited a sixth of its commit for the org and period encoders.
     func next() -> Value? {
         condition.lock()
         defer { condition.unlock() }
@@ -217,7 +236,12 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
                 return value
             }
             if cancelled { return nil }
+            prepareIfNeeded()
             if let count, taken >= count { return nil }
+            if let count, let producer, nextIndex < count, nextIndex < taken + ahead {
+                make(claim(count), with: producer)
+                continue
+            }
             condition.wait()
         }
     }
