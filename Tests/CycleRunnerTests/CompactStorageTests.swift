@@ -1,5 +1,6 @@
 // Proves the compact structures behind reading millions of rows keep their promises: the byte
-// table finds every key it holds across growth and colliding hashes, usage rows kept in many
+// table finds every key it holds across growth and colliding hashes, a text's bytes compare
+// equal to exactly the same bytes whatever their length, usage rows kept in many
 // chunks of any size are found by their index, hashing them on every core gives each row its
 // own hash in order, a usage record stays 48 bytes, the content hash computed from a record
 // equals the one taken from the CSV bytes, the hashes the classification keeps for the ledger
@@ -41,6 +42,25 @@ struct CompactStorageTests {
             }
             #expect(missing == nil)
         }
+    }
+
+    /// Texts of every length around the eight-byte steps of the comparison, against copies with
+    /// one byte changed at every position, one byte longer and one byte shorter.
+    @Test func aTextEqualsExactlyItsOwnBytes() {
+        for length in 0...40 {
+            let text = String((0..<length).map { Character(UnicodeScalar(UInt8(0x61 + $0 % 26))) })
+            var bytes = Array(text.utf8)
+            bytes.withUnsafeBufferPointer { #expect(text.utf8Equals($0)) }
+            for position in bytes.indices {
+                bytes[position] ^= 0x20
+                bytes.withUnsafeBufferPointer { #expect(!text.utf8Equals($0), "\(length) at \(position)") }
+                bytes[position] ^= 0x20
+            }
+            (bytes + [0x61]).withUnsafeBufferPointer { #expect(!text.utf8Equals($0)) }
+            Array(bytes.dropLast()).withUnsafeBufferPointer { #expect(!text.utf8Equals($0) || length == 0) }
+        }
+        // Canonically equivalent spellings are different bytes.
+        Array("e\u{301}".utf8).withUnsafeBufferPointer { #expect(!"é".utf8Equals($0)) }
     }
 
     @Test func usageRowsFindEveryRowAcrossChunksOfAnySize() async {

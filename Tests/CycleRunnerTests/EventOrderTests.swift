@@ -1,6 +1,7 @@
 // Proves that the close's event order (sorted by instant, then ties by §6.2's rule) is exactly
 // what a stable sort of the events by `OrgEvent.precedes` gives, ties and equal events included,
-// and that the engine taking events by those positions runs as the engine given them sorted.
+// and that the engine taking events by those positions runs as the engine given them sorted;
+// the instants' own order is a stable sort whether or not their span packs into one integer.
 import Invoicing
 import PropertyBased
 import Testing
@@ -28,6 +29,25 @@ struct EventOrderTests {
             let expected = events.indices.sorted { OrgEvent.precedes(events[$0], events[$1]) }
             #expect(CloseWork.eventOrder(events) == expected)
         }
+    }
+
+    /// Instants near each other (packed into one integer per event), spread over all of Int64
+    /// (too wide to pack: sorted as pairs), and a few extremes mixed in with either.
+    @Test func instantsAreOrderedAsAStableSortOrdersThem() async {
+        let near = Gen.int(in: -3...3).map { Int64($0) * 1_000_000 + 1_767_225_600_000_000 }
+        let wide = Gen.int(in: Int.min...Int.max).map { Int64($0) }
+        let extreme = Gen<Int64?>.element(of: [Int64.min, Int64.max, 0, -1]).map { $0! }
+        let mixed = zip(Gen.int(in: 0...9), near, wide, extreme).map { pick, near, wide, extreme in
+            pick == 0 ? extreme : pick < 6 ? near : wide
+        }
+        await propertyCheck(count: 300, input: near.array(of: 0...70)) { instants in
+            #expect(CloseWork.instantOrder(instants) == instants.indices.sorted { instants[$0] < instants[$1] })
+        }
+        await propertyCheck(count: 300, input: mixed.array(of: 0...70)) { instants in
+            #expect(CloseWork.instantOrder(instants) == instants.indices.sorted { instants[$0] < instants[$1] })
+        }
+        let packed = (0..<5_000).map { Int64(($0 * 7_919) % 1_000) }
+        #expect(CloseWork.instantOrder(packed) == packed.indices.sorted { packed[$0] < packed[$1] })
     }
 
     @Test func theEngineTakingPositionsInOrderRunsAsTheEngineGivenSortedEvents() async {

@@ -305,12 +305,11 @@ struct CloseWork {
     /// 20 million rows); each run of equal instants, already in position order, is then sorted
     /// stably by `precedes`, which is what the stable sort did with them.
     static func eventOrder(_ events: [OrgEvent]) -> [Int] {
-        var keys = events.indices.map { (instant: events[$0].instant.microseconds, position: $0) }
-        keys.sort { $0.instant != $1.instant ? $0.instant < $1.instant : $0.position < $1.position }
-        var order = keys.map(\.position)
+        let instants = events.map(\.instant.microseconds)
+        var order = instantOrder(instants)
         var runStart = 0
-        for index in stride(from: 1, through: keys.count, by: 1) {
-            guard index == keys.count || keys[index].instant != keys[runStart].instant else { continue }
+        for index in stride(from: 1, through: order.count, by: 1) {
+            guard index == order.count || instants[order[index]] != instants[order[runStart]] else { continue }
             if index - runStart > 1 {
                 let run = order[runStart..<index].sorted { OrgEvent.precedes(events[$0], events[$1]) }
                 order.replaceSubrange(runStart..<index, with: run)
@@ -318,6 +317,29 @@ struct CloseWork {
             runStart = index
         }
         return order
+    }
+
+    /// The positions of `instants` sorted by instant, equal instants in position order. When
+    /// the instants' span and the positions fit in 64 bits together, as they do for months of
+    /// events, each pair is one integer (the instant's offset above the position) and integers
+    /// are sorted, which is twice as fast as sorting pairs by a comparison closure.
+    static func instantOrder(_ instants: [Int64]) -> [Int] {
+        guard let low = instants.min(), let high = instants.max() else { return [] }
+        // Offsets above the lowest instant, taken modulo 2^64, are the true unsigned offsets.
+        let span = UInt64(bitPattern: high &- low)
+        let positionBits = UInt64.bitWidth - UInt64(instants.count - 1).leadingZeroBitCount
+        let spanBits = UInt64.bitWidth - span.leadingZeroBitCount
+        guard spanBits + positionBits <= UInt64.bitWidth else {
+            var keys = instants.indices.map { (instant: instants[$0], position: $0) }
+            keys.sort { $0.instant != $1.instant ? $0.instant < $1.instant : $0.position < $1.position }
+            return keys.map(\.position)
+        }
+        let mask: UInt64 = positionBits == 0 ? 0 : (1 << UInt64(positionBits)) - 1
+        var keys = instants.indices.map { position in
+            UInt64(bitPattern: instants[position] &- low) << UInt64(positionBits) | UInt64(position)
+        }
+        keys.sort()
+        return keys.map { Int($0 & mask) }
     }
 
     /// One org: its usage events made from the records, merged with its other events in the

@@ -274,12 +274,9 @@ enum UsageReader {
             } else {
                 try CSVTable(path: path, displayName: display, required: columns, optional: [], stopOffset: part.stop)
             }
-        let eventColumn = table.index("event_id")!
-        let orgColumn = table.index("org_id")!
-        let timeColumn = table.index("occurred_at")!
-        let userColumn = table.index("user_id")!
-        let actionColumn = table.index("action")!
-        let creditsColumn = table.index("credits")!
+        let columns = Columns(
+            event: table.index("event_id")!, org: table.index("org_id")!, time: table.index("occurred_at")!,
+            user: table.index("user_id")!, action: table.index("action")!, credits: table.index("credits")!)
         var file = ParsedFile()
         // Room for every row up front (a valid usage row is at least 31 bytes): growing an array
         // of millions of records by doubling copies it again and again and, for a moment, holds
@@ -287,57 +284,15 @@ enum UsageReader {
         let partBytes = (part.stop ?? fileSize(path)) - part.start
         file.records.reserveCapacity(max(partBytes, 0) / 31 + 1)
         var userTable = ByteTable()
-        func row(_ fields: RowFields) throws(Rejection) -> UsageRecord {
-            let row = fields.row
-            let eventBytes = row.field(eventColumn)
-            guard !eventBytes.isEmpty else { throw Rejection(.missingField, "event_id is missing") }
-            let orgBytes = row.field(orgColumn)
-            guard
-                let orgIndex = lookups.orgTable.find(
-                    hash: ByteTable.hash(orgBytes),
-                    matches: { lookups.orgs.profiles[Int($0)].id.rawValue.utf8Equals(orgBytes) })
-            else {
-                _ = try fields.text(at: orgColumn, "org_id")
-                throw Rejection(.unknownOrg, "org \(String(decoding: orgBytes, as: UTF8.self)) is not in orgs.csv")
-            }
-            let instant = try fields.instant(at: timeColumn, "occurred_at")
-            let userBytes = row.field(userColumn)
-            if userBytes.isEmpty { throw Rejection(.missingField, "user_id is missing") }
-            let actionBytes = row.field(actionColumn)
-            guard
-                let action = lookups.actionTable.find(
-                    hash: ByteTable.hash(actionBytes),
-                    matches: { lookups.actionNames[Int($0)].utf8Equals(actionBytes) })
-            else {
-                let actionText = try fields.text(at: actionColumn, "action")
-                throw Rejection(.unknownAction, "action \(actionText) is not in plans.yaml")
-            }
-            let credits = try fields.credits(at: creditsColumn, "credits")
-            if instant < lookups.orgStarts[Int(orgIndex)] {
-                let profile = lookups.orgs.profiles[Int(orgIndex)]
-                throw Rejection(
-                    .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
-            }
-            let userHash = ByteTable.hash(userBytes)
-            var userNumber = userTable.find(hash: userHash, matches: { file.users[Int($0)].utf8Equals(userBytes) })
-            if userNumber == nil {
-                let user = try fields.text(at: userColumn, "user_id")
-                userNumber = Int32(file.users.count)
-                userTable.insert(hash: userHash, index: userNumber!)
-                file.users.append(user)
-            }
-            let eventId = try fields.text(at: eventColumn, "event_id")
-            return UsageRecord(
-                eventId: eventId, orgIndex: orgIndex, actionIndex: Int16(action), userIndex: userNumber!,
-                instant: instant, credits: credits,
-                origin: RowOrigin(fileIndex: fileIndex, lineNumber: Int32(clamping: row.lineNumber)))
-        }
         do {
             try table.forEachRow(
                 { csvRow in
                     file.rowsRead += 1
                     do throws(Rejection) {
-                        file.records.append(try row(RowFields(row: csvRow, table: table)))
+                        file.records.append(
+                            try record(
+                                RowFields(row: csvRow, table: table), columns: columns, lookups: lookups,
+                                fileIndex: fileIndex, users: &file.users, userTable: &userTable))
                     } catch {
                         file.rejections.append((csvRow.lineNumber, error, csvRow.rawText))
                     }
@@ -352,6 +307,68 @@ enum UsageReader {
         file.endOffset = table.reader.offset
         file.linesRead = table.reader.nextLineNumber - 1
         return file
+    }
+
+    /// Where the usage columns are in a file's header.
+    struct Columns {
+        var event: Int
+        var org: Int
+        var time: Int
+        var user: Int
+        var action: Int
+        var credits: Int
+    }
+
+    /// One usage row's record, or why it is rejected. A function of its own, given what it
+    /// changes: as a local function capturing the part's state, every row paid for Swift's
+    /// run-time exclusivity checks of those captured variables (a twentieth of the parsing).
+    static func record(
+        _ fields: RowFields, columns: Columns, lookups: Lookups, fileIndex: Int32, users: inout [String],
+        userTable: inout ByteTable
+    ) throws(Rejection) -> UsageRecord {
+        let row = fields.row
+        let eventBytes = row.field(columns.event)
+        guard !eventBytes.isEmpty else { throw Rejection(.missingField, "event_id is missing") }
+        let orgBytes = row.field(columns.org)
+        guard
+            let orgIndex = lookups.orgTable.find(
+                hash: ByteTable.hash(orgBytes),
+                matches: { lookups.orgs.profiles[Int($0)].id.rawValue.utf8Equals(orgBytes) })
+        else {
+            _ = try fields.text(at: columns.org, "org_id")
+            throw Rejection(.unknownOrg, "org \(String(decoding: orgBytes, as: UTF8.self)) is not in orgs.csv")
+        }
+        let instant = try fields.instant(at: columns.time, "occurred_at")
+        let userBytes = row.field(columns.user)
+        if userBytes.isEmpty { throw Rejection(.missingField, "user_id is missing") }
+        let actionBytes = row.field(columns.action)
+        guard
+            let action = lookups.actionTable.find(
+                hash: ByteTable.hash(actionBytes),
+                matches: { lookups.actionNames[Int($0)].utf8Equals(actionBytes) })
+        else {
+            let actionText = try fields.text(at: columns.action, "action")
+            throw Rejection(.unknownAction, "action \(actionText) is not in plans.yaml")
+        }
+        let credits = try fields.credits(at: columns.credits, "credits")
+        if instant < lookups.orgStarts[Int(orgIndex)] {
+            let profile = lookups.orgs.profiles[Int(orgIndex)]
+            throw Rejection(
+                .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
+        }
+        let userHash = ByteTable.hash(userBytes)
+        var userNumber = userTable.find(hash: userHash, matches: { users[Int($0)].utf8Equals(userBytes) })
+        if userNumber == nil {
+            let user = try fields.text(at: columns.user, "user_id")
+            userNumber = Int32(users.count)
+            userTable.insert(hash: userHash, index: userNumber!)
+            users.append(user)
+        }
+        let eventId = try fields.text(at: columns.event, "event_id")
+        return UsageRecord(
+            eventId: eventId, orgIndex: orgIndex, actionIndex: Int16(action), userIndex: userNumber!,
+            instant: instant, credits: credits,
+            origin: RowOrigin(fileIndex: fileIndex, lineNumber: Int32(clamping: row.lineNumber)))
     }
 
     /// Adds one parsed file to the input: its users are interned, its rows' event ids checked
