@@ -1,3 +1,4 @@
+import Foundation
 import Invoicing
 
 /// A type that writes its own JSON, members in key order, in the bytes `SortedJSONEncoder` and
@@ -21,13 +22,13 @@ final class OwnedText: @unchecked Sendable {
     let start: UnsafeMutablePointer<UInt8>
     let count: Int
 
-    /// Takes over `start`, which must have been allocated for UInt8s by `allocate`.
+    /// Takes over `start`, which must have come from `malloc` (it is given back with `free`).
     fileprivate init(taking start: UnsafeMutablePointer<UInt8>, count: Int) {
         self.start = start
         self.count = count
     }
 
-    deinit { start.deallocate() }
+    deinit { free(start) }
 
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: start, count: count) }
 
@@ -53,10 +54,17 @@ struct JSONOut: ~Copyable {
         self.prettyPrinted = prettyPrinted
         self.escapesSlashes = escapesSlashes
         self.capacity = max(capacity, 16)
-        start = .allocate(capacity: self.capacity)
+        start = JSONOut.reallocate(nil, self.capacity)
     }
 
-    deinit { start.deallocate() }
+    deinit { free(start) }
+
+    /// `realloc` (which takes nil for a new buffer), as bytes; the buffer is the C library's so
+    /// that it can grow, and shrink to its text, in place.
+    private static func reallocate(_ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int) -> UnsafeMutablePointer<UInt8> {
+        guard let raw = realloc(buffer, max(size, 1)) else { preconditionFailure("out of memory") }
+        return raw.assumingMemoryBound(to: UInt8.self)
+    }
 
     /// The JSON of `value`.
     static func encode<Value: JSONWritable>(
@@ -79,7 +87,9 @@ struct JSONOut: ~Copyable {
 
     /// The bytes written, handed over with their buffer.
     consuming func takeText() -> OwnedText {
-        let text = OwnedText(taking: start, count: count)
+        // A row's text is held until it is inserted, a few thousand rows at a time: the room
+        // left over from doubling (up to half the buffer) is given back first.
+        let text = OwnedText(taking: JSONOut.reallocate(start, count), count: count)
         discard self
         return text
     }
@@ -95,10 +105,7 @@ struct JSONOut: ~Copyable {
     private mutating func grow(_ needed: Int) {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
-        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        bigger.update(from: start, count: count)
-        start.deallocate()
-        start = bigger
+        start = JSONOut.reallocate(start, newCapacity)
         capacity = newCapacity
     }
 
