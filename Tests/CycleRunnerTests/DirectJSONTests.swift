@@ -30,7 +30,7 @@ struct DirectJSONTests {
     }()
 
     @Test(arguments: 0..<2)
-    func periodRecordsAndOrgStatesMatchFoundation(close: Int) throws {
+    func periodRecordsAndOrgProfilesAndStatesMatchFoundation(close: Int) throws {
         let ledger = try Ledger(path: Self.closes[close] + "/ledger.sqlite", readOnly: true)
         var periods = 0
         var states = 0
@@ -41,6 +41,7 @@ struct DirectJSONTests {
             }
         }
         for org in try ledger.orgs() {
+            try Self.compare(org.profile)
             if let state = org.state {
                 try Self.compare(state)
                 states += 1
@@ -100,6 +101,21 @@ struct DirectJSONTests {
     @Test func awkwardTextsAndRareMembersMatchFoundation() throws {
         let ledger = try Ledger(path: Self.closes[0] + "/ledger.sqlite", readOnly: true)
         let texts = ["", "a/b", "\"quoted\" \\ back", "tab\tnew\nline\r\u{01}\u{1F}\u{7F}", "é 日本 🎉", "e\u{301}"]
+        var profile = try #require(ledger.orgs().first?.profile)
+        for text in texts {
+            profile.name = text
+            profile.street = text
+            profile.vatId = text
+            profile.endpointId = text
+            profile.buyerReference = text
+            profile.customTerms = CustomTerms(monthlyCredits: Int64.min, bankCap: 0, priceMinor: Int64.max)
+            try Self.compare(profile)
+        }
+        profile.vatId = nil
+        profile.endpointId = nil
+        profile.buyerReference = nil
+        profile.customTerms = nil
+        try Self.compare(profile)
         var state = try #require(ledger.orgs().compactMap(\.state).first { $0.period != nil })
         state.pendingPlan = PlanID("plan/" + texts[3])
         state.purchases = [PurchaseID(texts[4]): .refunded, PurchaseID(texts[5]): .touched, PurchaseID("/"): .expired]

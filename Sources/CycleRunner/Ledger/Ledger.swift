@@ -345,7 +345,7 @@ public final class Ledger {
                 // chunks ahead of the inserts on this thread.
                 let orgs = EncodedRows(commit.orgs) { org in
                     OrgRow(
-                        orgId: org.profile.id.rawValue, profile: try encode(org.profile),
+                        orgId: org.profile.id.rawValue, profile: JSONOut.encodedText(org.profile),
                         state: org.state.map { JSONOut.encodedText($0) })
                 }
                 let periods = EncodedRows(
@@ -481,7 +481,7 @@ struct OrgTexts: Sendable {
 /// An org's row as bound, made by the feeders.
 struct OrgRow: Sendable {
     var orgId: String
-    var profile: String
+    var profile: OwnedText
     var state: OwnedText?
 }
 

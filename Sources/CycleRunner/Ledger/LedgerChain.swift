@@ -294,33 +294,96 @@ extension Ledger {
 /// A SHA-256 computed on another thread, over the pieces given in the order they were given,
 /// at most a few pieces behind the thread that gives them: the rows of a close are hashed as
 /// the ledger's thread inserts them, and hashing them there as well put both on the commit's
-/// path (0.1 s of a 2.3 M-row close).
+/// path (0.1 s of a 2.3 M-row close). The hashing thread is a thread of its own at nice 5, like
+/// the commit's feeders: on one of Dispatch's threads, at the ledger thread's own priority, it
+/// made Linux share a core between the ledger's thread and a feeder (the ledger's thread got
+/// three quarters of one), where at nice 5 the three helpers share the other core.
 final class BackgroundSHA256: @unchecked Sendable {
-    // Touched only on `queue`, one piece after another.
-    private var hash = SHA256()
-    private let queue = DispatchQueue(label: "cycle-runner.background-sha256")
-    /// Pieces given but not yet hashed are held in memory, so only a few may wait.
-    private let room = DispatchSemaphore(value: 4)
+    private let worker = Worker()
 
-    func update(_ bytes: [UInt8]) {
-        room.wait()
-        queue.async {
-            self.hash.update(bytes)
-            self.room.signal()
-        }
+    deinit { worker.close() }
+
+    func update(_ bytes: [UInt8]) { worker.add(.bytes(bytes)) }
+
+    func field(_ text: String) { worker.add(.field(text)) }
+
+    /// Waits for every piece given so far and returns the digest of them all; nothing may be
+    /// given after.
+    func hexDigest() -> String { worker.finish() }
+
+    private enum Piece {
+        case bytes([UInt8])
+        case field(String)
     }
 
-    func field(_ text: String) {
-        room.wait()
-        queue.async {
-            self.hash.field(text)
-            self.room.signal()
-        }
-    }
+    /// The pieces and the thread that hashes them. The thread holds this, not the
+    /// `BackgroundSHA256`, so dropping that one (a commit that failed) ends the thread.
+    private final class Worker: @unchecked Sendable {
+        private let condition = NSCondition()
+        // Guarded by `condition`.
+        private var pieces: [Piece] = []
+        private var busy = false
+        private var closed = false
+        private var started = false
+        // Touched by the thread while `busy`, and by `finish` once it is idle for good.
+        private var hash = SHA256()
+        /// Pieces given but not yet hashed are held in memory, so only a few may wait.
+        private static let room = 4
 
-    /// Waits for every piece given so far and returns the digest of them all.
-    func hexDigest() -> String {
-        queue.sync { hash.hexDigest() }
+        func add(_ piece: Piece) {
+            condition.lock()
+            defer { condition.unlock() }
+            precondition(!closed, "a piece given after the digest")
+            while pieces.count >= Worker.room { condition.wait() }
+            pieces.append(piece)
+            if !started {
+                started = true
+                Thread { self.run() }.start()
+            }
+            condition.broadcast()
+        }
+
+        private func run() {
+            lowerThisThreadsPriority(to: 5)
+            condition.lock()
+            while true {
+                while pieces.isEmpty, !closed { condition.wait() }
+                if pieces.isEmpty {
+                    condition.unlock()
+                    return
+                }
+                let batch = pieces
+                pieces = []
+                busy = true
+                condition.broadcast()
+                condition.unlock()
+                for piece in batch {
+                    switch piece {
+                    case .bytes(let bytes): hash.update(bytes)
+                    case .field(let text): hash.field(text)
+                    }
+                }
+                condition.lock()
+                busy = false
+                condition.broadcast()
+            }
+        }
+
+        func finish() -> String {
+            condition.lock()
+            defer { condition.unlock() }
+            while !pieces.isEmpty || busy { condition.wait() }
+            closed = true
+            condition.broadcast()
+            return hash.hexDigest()
+        }
+
+        func close() {
+            condition.lock()
+            closed = true
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 }
 

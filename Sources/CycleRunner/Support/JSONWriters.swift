@@ -372,3 +372,34 @@ extension UnitPrice: JSONWritable {
         out.endObject()
     }
 }
+
+extension CustomTerms: JSONWritable {
+    func writeJSON(to out: inout JSONOut) {
+        out.beginObject()
+        out.member("bankCap", bankCap)
+        out.member("monthlyCredits", monthlyCredits)
+        out.member("priceMinor", priceMinor)
+        out.endObject()
+    }
+}
+
+extension OrgProfile: JSONWritable {
+    func writeJSON(to out: inout JSONOut) {
+        out.beginObject()
+        out.member("buyerReference", ifPresent: buyerReference)
+        out.member("city", city)
+        out.member("countryCode", countryCode)
+        out.member("currencyCode", currencyCode)
+        out.member("customTerms", ifPresent: customTerms)
+        out.member("endpointId", ifPresent: endpointId)
+        out.member("firstPlanId", firstPlanId)
+        out.member("id", id)
+        out.member("name", name)
+        out.member("postalCode", postalCode)
+        out.member("startDate", startDate)
+        out.member("street", street)
+        out.member("tax", tax)
+        out.member("vatId", ifPresent: vatId)
+        out.endObject()
+    }
+}
