@@ -66,23 +66,17 @@ struct RowInsert {
         }
 
         mutating func add(_ text: OwnedText?) {
-            guard let text else {
-                index += 1
-                check(sqlite3_bind_null(handle, index))
-                hasher?.addNull()
-                return
-            }
-            add(text)
+            if let text { add(text) } else { addNull() }
+        }
+
+        private mutating func addNull() {
+            index += 1
+            check(sqlite3_bind_null(handle, index))
+            hasher?.addNull()
         }
 
         mutating func add(_ text: String?) {
-            guard let text else {
-                index += 1
-                check(sqlite3_bind_null(handle, index))
-                hasher?.addNull()
-                return
-            }
-            add(text)
+            if let text { add(text) } else { addNull() }
         }
     }
 

@@ -124,45 +124,14 @@ struct JSONOut: ~Copyable {
         count += bytes.count
     }
 
-    /// Appends `text` as a JSON string, escaped as `JSONByteWriter.append` (and Foundation)
-    /// escape it.
+    /// Appends `text` as a JSON string, escaped as Foundation escapes it (`JSONEscaping`).
     private mutating func appendString(_ text: String) {
         var text = text
         text.withUTF8 { utf8 in
             // The quotes and the text, when nothing needs escaping, as most texts do not.
             reserve(utf8.count + 2)
             append(0x22)
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                let escape: UInt8
-                switch byte {
-                case 0x22: escape = 0x22
-                case 0x5C: escape = 0x5C
-                case 0x2F where escapesSlashes: escape = 0x2F
-                case 0x0A: escape = 0x6E
-                case 0x0D: escape = 0x72
-                case 0x09: escape = 0x74
-                case 0x08: escape = 0x62
-                case 0x0C: escape = 0x66
-                case 0x00..<0x20: escape = 0x75
-                default: continue
-                }
-                append(UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                runStart = index + 1
-                append(0x5C)
-                append(escape)
-                if escape == 0x75 {
-                    let hexDigits: StaticString = "0123456789abcdef"
-                    hexDigits.withUTF8Buffer { hex in
-                        append(0x30)
-                        append(0x30)
-                        append(hex[Int(byte >> 4)])
-                        append(hex[Int(byte & 0x0F)])
-                    }
-                }
-            }
-            append(UnsafeBufferPointer(rebasing: utf8[runStart...]))
+            JSONEscaping.escape(utf8, escapingSlashes: escapesSlashes) { append($0) }
             append(0x22)
         }
     }

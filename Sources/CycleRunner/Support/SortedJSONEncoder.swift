@@ -194,39 +194,12 @@ final class JSONByteWriter: Encoder {
 
     func writeString(_ text: String) { JSONByteWriter.append(text, escapingSlashes: escapesSlashes, to: &bytes) }
 
-    /// Appends `text` as a JSON string, escaped as Foundation escapes it: quote, backslash,
-    /// the short forms of five control characters, `\u00xx` for the others, and `\/`
-    /// unless slashes are left alone.
+    /// Appends `text` as a JSON string, escaped as Foundation escapes it (`JSONEscaping`).
     static func append(_ text: String, escapingSlashes: Bool, to target: inout [UInt8]) {
         var text = text
         text.withUTF8 { utf8 in
             target.append(0x22)
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                let escape: UInt8
-                switch byte {
-                case 0x22: escape = 0x22
-                case 0x5C: escape = 0x5C
-                case 0x2F where escapingSlashes: escape = 0x2F
-                case 0x0A: escape = 0x6E
-                case 0x0D: escape = 0x72
-                case 0x09: escape = 0x74
-                case 0x08: escape = 0x62
-                case 0x0C: escape = 0x66
-                case 0x00..<0x20: escape = 0x75
-                default: continue
-                }
-                if runStart < index { target.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
-                runStart = index + 1
-                target.append(0x5C)
-                target.append(escape)
-                if escape == 0x75 {
-                    let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-                    target.append(contentsOf: [0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
-                }
-            }
-            if runStart < utf8.count { target.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            JSONEscaping.escape(utf8, escapingSlashes: escapingSlashes) { target.append(contentsOf: $0) }
             target.append(0x22)
         }
     }
@@ -563,5 +536,50 @@ final class KnownOrders: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         orders[type] = order
+    }
+}
+
+/// The contents of a JSON string as Foundation writes them, for both JSON writers: quote,
+/// backslash, the short forms of five control characters, `\u00xx` for the others, and `\/`
+/// unless slashes are left alone; every other byte as it is.
+enum JSONEscaping {
+    /// Hands `emit` the bytes of `utf8` as a JSON string's contents, in order: each run of bytes
+    /// that need no escape as it is, and each escape.
+    @inline(__always)
+    static func escape(
+        _ utf8: UnsafeBufferPointer<UInt8>, escapingSlashes: Bool, _ emit: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        var runStart = 0
+        for index in 0..<utf8.count {
+            let byte = utf8[index]
+            let code: UInt8
+            switch byte {
+            case 0x22: code = 0x22
+            case 0x5C: code = 0x5C
+            case 0x2F where escapingSlashes: code = 0x2F
+            case 0x0A: code = 0x6E
+            case 0x0D: code = 0x72
+            case 0x09: code = 0x74
+            case 0x08: code = 0x62
+            case 0x0C: code = 0x66
+            case 0x00..<0x20: code = 0x75
+            default: continue
+            }
+            if runStart < index { emit(UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+            runStart = index + 1
+            let hexDigits: StaticString = "0123456789abcdef"
+            hexDigits.withUTF8Buffer { hex in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { sequence in
+                    sequence[0] = 0x5C
+                    sequence[1] = code
+                    sequence[2] = 0x30
+                    sequence[3] = 0x30
+                    sequence[4] = hex[Int(byte >> 4)]
+                    sequence[5] = hex[Int(byte & 0x0F)]
+                    emit(UnsafeBufferPointer(rebasing: sequence[0..<(code == 0x75 ? 6 : 2)]))
+                }
+            }
+        }
+        if runStart < utf8.count { emit(UnsafeBufferPointer(rebasing: utf8[runStart...])) }
     }
 }
