@@ -16,6 +16,7 @@ public enum DocumentSource: String, Codable, Sendable, Comparable {
     case topUp = "top_up"
     case refund
 
+    @usableFromInline
     var rank: Int {
         switch self {
         case .renewal: 0
@@ -24,6 +25,7 @@ public enum DocumentSource: String, Codable, Sendable, Comparable {
         }
     }
 
+    @inlinable
     public static func < (lhs: DocumentSource, rhs: DocumentSource) -> Bool { lhs.rank < rhs.rank }
 }
 

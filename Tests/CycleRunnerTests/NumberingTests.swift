@@ -1,6 +1,6 @@
-// Proves document numbers are gapless per prefix and year across several closes, across a year
-// boundary and after an interrupted close, and that invoices.csv, the UBL XML and journal.csv
-// agree on every document's totals.
+// Proves document numbers are formed as <prefix><YYYY>-<six or more digits>, are gapless per
+// prefix and year across several closes, across a year boundary and after an interrupted close,
+// and that invoices.csv, the UBL XML and journal.csv agree on every document's totals.
 import Foundation
 import Invoicing
 import PropertyBased
@@ -9,6 +9,18 @@ import Testing
 @testable import CycleRunnerCore
 
 @Suite struct NumberingTests {
+    @Test(arguments: [
+        ("INV-", 2026, Int64(1), "INV-2026-000001"),
+        ("INV-", 2026, 999_999, "INV-2026-999999"),
+        ("CN", 2027, 1_000_000, "CN2027-1000000"),
+        ("", 7, 42, "0007-000042"),
+        ("Ä/", 9999, Int64.max, "Ä/9999-9223372036854775807"),
+        ("INV-", 10_000, 3, "INV-10000-000003"),
+    ])
+    func aNumberIsThePrefixTheYearAndTheSequence(prefix: String, year: Int, sequence: Int64, expected: String) {
+        #expect(DocumentNumber.format(prefix: prefix, year: year, sequence: sequence) == expected)
+    }
+
     /// Every number of every close, grouped by prefix and year, must be 1...n.
     func expectGapless(_ numbers: [String]) {
         var byKey: [String: [Int]] = [:]
