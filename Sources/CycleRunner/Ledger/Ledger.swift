@@ -893,18 +893,27 @@ enum UsageBlock {
 /// that cannot be read (a damaged row) is taken as empty, and the files are rendered again.
 enum RenderedManifest {
     static func pack(_ files: [RenderedFile]) -> Data {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(files.reduce(0) { $0 + $1.path.utf8.count + 20 })
-        func append(_ value: UInt64, bytes count: Int) {
-            for index in 0..<count { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(index)))) }
+        // Written in place into a buffer of the list's exact size (3.5 MB for 66,714 files).
+        var packed = Data(count: files.reduce(0) { $0 + $1.path.utf8.count + 20 })
+        packed.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
+            var index = 0
+            func append(_ value: UInt64, bytes count: Int) {
+                for offset in 0..<count {
+                    raw[index + offset] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(offset)))
+                }
+                index += count
+            }
+            for file in files {
+                append(UInt64(file.path.utf8.count), bytes: 4)
+                for byte in file.path.utf8 {
+                    raw[index] = byte
+                    index += 1
+                }
+                append(UInt64(bitPattern: Int64(file.size)), bytes: 8)
+                append(UInt64(bitPattern: file.contentHash), bytes: 8)
+            }
         }
-        for file in files {
-            append(UInt64(file.path.utf8.count), bytes: 4)
-            bytes.append(contentsOf: file.path.utf8)
-            append(UInt64(bitPattern: Int64(file.size)), bytes: 8)
-            append(UInt64(bitPattern: file.contentHash), bytes: 8)
-        }
-        return Data(bytes)
+        return packed
     }
 
     static func unpack(_ data: Data) -> [RenderedFile]? {
