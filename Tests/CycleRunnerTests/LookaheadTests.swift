@@ -119,6 +119,44 @@ struct LookaheadTests {
         #expect(received == [0, 1, 2])
     }
 
+    /// With no value to make, the producer is dropped as soon as it is known, not kept for the
+    /// lookahead's lifetime.
+    @Test func aProducerOfNoValuesIsReleasedOnceKnown() {
+        weak var weakHeld: Held?
+        let values: Lookahead<Int>
+        do {
+            let held = Held()
+            weakHeld = held
+            values = Lookahead(ahead: 4) { (0, { index in withExtendedLifetime(held) { index } }) }
+        }
+        #expect(values.next() == nil)
+        #expect(weakHeld == nil)
+    }
+
+    /// A cancel from another thread while the taking thread runs `prepare` ends its wait: the
+    /// taker finds the lookahead cancelled once `prepare` returns, rather than waiting forever.
+    @Test func aCancelWhileTheTakerPreparesEndsItsWait() {
+        let preparing = DispatchSemaphore(value: 0)
+        let proceed = DispatchSemaphore(value: 0)
+        let values = Lookahead<Int>(ahead: 2) {
+            preparing.signal()
+            proceed.wait()
+            return (10, { $0 })
+        }
+        let finished = DispatchSemaphore(value: 0)
+        final class Box: @unchecked Sendable { var value: Int?? }
+        let received = Box()
+        Thread {
+            received.value = values.next()
+            finished.signal()
+        }.start()
+        #expect(preparing.wait(timeout: .now() + 10) == .success)
+        values.cancel()
+        proceed.signal()
+        #expect(finished.wait(timeout: .now() + 10) == .success)
+        #expect(received.value == .some(nil))
+    }
+
     /// Feeder threads run every job, in order, at nice 5 on Linux, and end after the last.
     @Test func feedersRunEveryJobInOrderAtALowerPriority() {
         final class Log: @unchecked Sendable {

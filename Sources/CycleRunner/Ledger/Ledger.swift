@@ -805,7 +805,11 @@ extension Ledger {
                 "runs", "orgs", "periods", "documents", "sequences", "applied_ids", "engine_rejections", "purchases",
                 "run_rejections", "applied_usage_blocks", "rendered_files", "run_queue", "run_queue_balances",
                 "rendered_manifests",
-            ].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
+            ].map { table in
+                // A ledger opened read-only keeps the tables of the version that wrote it.
+                guard try db.tableExists(table) else { return 0 }
+                return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+            }
         } + [try appliedUsageCount()]
     }
 }

@@ -322,19 +322,22 @@ final class BackgroundSHA256: @unchecked Sendable {
         private let condition = NSCondition()
         // Guarded by `condition`.
         private var pieces: [Piece] = []
+        /// How many pieces the thread took and is hashing (0 when it is not busy).
+        private var hashing = 0
         private var busy = false
         private var closed = false
         private var started = false
         // Touched by the thread while `busy`, and by `finish` once it is idle for good.
         private var hash = SHA256()
-        /// Pieces given but not yet hashed are held in memory, so only a few may wait.
+        /// Pieces given but not yet hashed (waiting or being hashed) are held in memory, so only
+        /// a few may be.
         private static let room = 4
 
         func add(_ piece: Piece) {
             condition.lock()
             defer { condition.unlock() }
             precondition(!closed, "a piece given after the digest")
-            while pieces.count >= Worker.room { condition.wait() }
+            while pieces.count + hashing >= Worker.room { condition.wait() }
             pieces.append(piece)
             if !started {
                 started = true
@@ -354,6 +357,7 @@ final class BackgroundSHA256: @unchecked Sendable {
                 }
                 let batch = pieces
                 pieces = []
+                hashing = batch.count
                 busy = true
                 condition.broadcast()
                 condition.unlock()
@@ -364,6 +368,7 @@ final class BackgroundSHA256: @unchecked Sendable {
                     }
                 }
                 condition.lock()
+                hashing = 0
                 busy = false
                 condition.broadcast()
             }

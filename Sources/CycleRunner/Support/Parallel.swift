@@ -193,7 +193,8 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
         let stage = prepare()
         condition.lock()
         count = stage.count
-        producer = cancelled ? nil : stage.produce
+        // With no value to make, nothing will claim the last one and drop the producer.
+        producer = cancelled || stage.count == 0 ? nil : stage.produce
         condition.broadcast()
     }
 
@@ -237,6 +238,8 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
             }
             if cancelled { return nil }
             prepareIfNeeded()
+            // A cancel while `prepare` ran (the lock was let go) woke no one: check again.
+            if cancelled { return nil }
             if let count, taken >= count { return nil }
             if let count, let producer, nextIndex < count, nextIndex < taken + ahead {
                 make(claim(count), with: producer)
