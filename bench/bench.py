@@ -141,11 +141,49 @@ def main() -> int:
     # needs as much room as one close's output and ledger (about 1 GB at 2.3 M rows).
     repeats = max(1, args.repeat)
     extra_outputs = [work / f"output-repeat-{index}" for index in range(repeats - 1)]
+    # What a run that failed left behind (a full disk, an interrupted close) goes now.
+    for stale in list(work.glob("trash-*")) + [work / "file-floor"]:
+        shutil.rmtree(stale, ignore_errors=True)
+    # The earlier outputs stay on disk until the end, beside the new ones and the file floor's
+    # copy: a run that cannot fit stops here rather than with a full disk halfway.
+    per_close = folder_bytes(output) if output.exists() else usage_bytes * 7
+    needed = per_close * (repeats + 1)
+    free = shutil.disk_usage(work).free
+    if needed > free:
+        print(f"not enough room in {work}: about {needed / 1e9:.1f} GB needed for {repeats} close(s) and the "
+              f"file floor, {free / 1e9:.1f} GB free; remove the earlier outputs there or use --work elsewhere",
+              file=sys.stderr)
+        return 2
     trash = work / f"trash-{os.getpid()}"
     trash.mkdir()
     for folder in extra_outputs + [output]:
         if folder.exists():
             folder.rename(trash / folder.name)
+    try:
+        return measure(args, binary, work, input_folder, usage_files, usage_bytes, rows, scan_best, through,
+                       output, extra_outputs)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+        for folder in extra_outputs:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def folder_bytes(folder: Path) -> int:
+    """The bytes of every file under `folder`."""
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
+
+
+def measure(args, binary: str, work: Path, input_folder: Path, usage_files: list[str], usage_bytes: int,
+            rows: int, scan_best: float, through: str, output: Path, extra_outputs: list[Path]) -> int:
+    """The closes, the rerun, the file floor and DuckDB, printed; the caller cleans up."""
+    repeats = len(extra_outputs) + 1
 
     def close_into(folder: Path) -> list[str]:
         return [binary, "close", "--through", through, "--input", str(input_folder), "--output", str(folder),
@@ -201,9 +239,6 @@ def main() -> int:
 
         floor = file_floor.measure(str(output), str(work / "file-floor"))
         results["file_floor_seconds"] = floor["total_seconds"]
-    shutil.rmtree(trash, ignore_errors=True)
-    for folder in extra_outputs:
-        shutil.rmtree(folder, ignore_errors=True)
     if not args.skip_duckdb:
         duck = duckdb_seconds(str(input_folder / "usage" / "*.csv"))
         results["duckdb_seconds"] = round(duck, 3)
