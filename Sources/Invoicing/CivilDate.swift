@@ -98,18 +98,11 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public var description: String {
         guard (0...9999).contains(year) else { return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { bytes in
-            func put(_ value: Int, _ width: Int, at start: Int) {
-                var rest = value
-                for index in stride(from: start + width - 1, through: start, by: -1) {
-                    bytes[index] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
-                    rest /= 10
-                }
-            }
-            put(year, 4, at: 0)
+            writeDigits(Int64(year), width: 4, into: bytes, at: 0)
             bytes[4] = 0x2D
-            put(month, 2, at: 5)
+            writeDigits(Int64(month), width: 2, into: bytes, at: 5)
             bytes[7] = 0x2D
-            put(day, 2, at: 8)
+            writeDigits(Int64(day), width: 2, into: bytes, at: 8)
             return String(decoding: bytes, as: UTF8.self)
         }
     }
@@ -130,6 +123,15 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
+    }
+}
+
+/// Writes the last `width` decimal digits of `value` (not negative) at `start`, zero-padded.
+func writeDigits(_ value: Int64, width: Int, into bytes: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+    var rest = value
+    for index in stride(from: start + width - 1, through: start, by: -1) {
+        bytes[index] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
+        rest /= 10
     }
 }
 

@@ -18,16 +18,9 @@ public enum DocumentNumber {
         }
         let width = max(sequenceDigits, 6)
         let tail = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 5 + 19) { bytes in
-            func put(_ value: Int64, _ count: Int, at start: Int) {
-                var rest = value
-                for index in stride(from: start + count - 1, through: start, by: -1) {
-                    bytes[index] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
-                    rest /= 10
-                }
-            }
-            put(Int64(year), 4, at: 0)
+            writeDigits(Int64(year), width: 4, into: bytes, at: 0)
             bytes[4] = 0x2D
-            put(sequence, width, at: 5)
+            writeDigits(sequence, width: width, into: bytes, at: 5)
             return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<(5 + width)]), as: UTF8.self)
         }
         return prefix + tail

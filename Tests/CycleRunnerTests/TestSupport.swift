@@ -96,3 +96,12 @@ final class Interrupter: @unchecked Sendable {
         return calls
     }
 }
+
+extension Lookahead {
+    /// Produces the values on `threads` threads of Dispatch's (the close uses `Feeders`).
+    @discardableResult
+    func start(threads: Int = 1) -> Lookahead {
+        for _ in 0..<threads { DispatchQueue.global().async { self.produce() } }
+        return self
+    }
+}

@@ -731,11 +731,6 @@ func encode<T: Encodable>(_ value: T) throws -> String {
     String(decoding: try SortedJSONEncoder().encode(value), as: UTF8.self)
 }
 
-/// The same bytes, for the rows written by the ten thousand (`JSONWritable`).
-func encodeDirectly<T: JSONWritable>(_ value: T) -> String {
-    JSONOut.encodedText(value).string
-}
-
 func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
     try JSONDecoder().decode(type, from: Data(text.utf8))
 }

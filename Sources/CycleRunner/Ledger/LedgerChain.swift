@@ -322,12 +322,11 @@ final class BackgroundSHA256: @unchecked Sendable {
         private let condition = NSCondition()
         // Guarded by `condition`.
         private var pieces: [Piece] = []
-        /// How many pieces the thread took and is hashing (0 when it is not busy).
+        /// How many pieces the thread took and is hashing (0 when it is idle).
         private var hashing = 0
-        private var busy = false
         private var closed = false
         private var started = false
-        // Touched by the thread while `busy`, and by `finish` once it is idle for good.
+        // Touched by the thread while it is hashing, and by `finish` once it is idle for good.
         private var hash = SHA256()
         /// Pieces given but not yet hashed (waiting or being hashed) are held in memory, so only
         /// a few may be.
@@ -358,7 +357,6 @@ final class BackgroundSHA256: @unchecked Sendable {
                 let batch = pieces
                 pieces = []
                 hashing = batch.count
-                busy = true
                 condition.broadcast()
                 condition.unlock()
                 for piece in batch {
@@ -369,7 +367,6 @@ final class BackgroundSHA256: @unchecked Sendable {
                 }
                 condition.lock()
                 hashing = 0
-                busy = false
                 condition.broadcast()
             }
         }
@@ -377,7 +374,7 @@ final class BackgroundSHA256: @unchecked Sendable {
         func finish() -> String {
             condition.lock()
             defer { condition.unlock() }
-            while !pieces.isEmpty || busy { condition.wait() }
+            while !pieces.isEmpty || hashing > 0 { condition.wait() }
             closed = true
             condition.broadcast()
             return hash.hexDigest()

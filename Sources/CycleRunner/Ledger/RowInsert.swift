@@ -13,6 +13,9 @@ struct RowInsert {
     private let statement: GRDB.Statement
     private let database: Database
     private let hasher: RowHasher?
+    /// The array that holds a row's texts bound in place, kept empty between rows so that its
+    /// room is reused: one allocation per statement, not per row.
+    private let inPlace = InPlaceTexts()
 
     init(_ db: Database, sql: String, hashingInto hasher: RowHasher? = nil) throws {
         statement = try db.makeStatement(sql: sql)
@@ -27,11 +30,12 @@ struct RowInsert {
         fileprivate var index: Int32 = 0
         fileprivate var failure: Int32 = SQLITE_OK
         /// The texts SQLite was given the address of, held until the row is stepped.
-        fileprivate var boundInPlace: [OwnedText] = []
+        fileprivate var boundInPlace: [OwnedText]
 
-        fileprivate init(handle: OpaquePointer, hasher: RowHasher?) {
+        fileprivate init(handle: OpaquePointer, hasher: RowHasher?, boundInPlace: [OwnedText]) {
             self.handle = handle
             self.hasher = hasher
+            self.boundInPlace = boundInPlace
         }
 
         private mutating func check(_ code: Int32) {
@@ -84,7 +88,7 @@ struct RowInsert {
     func execute(_ bind: (inout Values) -> Void) throws {
         let handle = statement.sqliteStatement
         hasher?.startRow()
-        var values = Values(handle: handle, hasher: hasher)
+        var values = Values(handle: handle, hasher: hasher, boundInPlace: inPlace.take())
         bind(&values)
         precondition(values.index == sqlite3_bind_parameter_count(handle), "a row binds every parameter once")
         var code = values.failure
@@ -95,6 +99,7 @@ struct RowInsert {
         // clearing the texts bound in place leaves no address of a freed one in the statement.
         sqlite3_reset(handle)
         if !values.boundInPlace.isEmpty { sqlite3_clear_bindings(handle) }
+        inPlace.keep(&values.boundInPlace)
         guard code == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: code),
@@ -109,3 +114,21 @@ private let transientText = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sql
 
 /// SQLite reads a text bound with this destructor (SQLITE_STATIC, a null pointer) where it is.
 private let staticText: sqlite3_destructor_type? = nil
+
+/// The reusable array of `RowInsert`'s texts bound in place.
+private final class InPlaceTexts {
+    private var texts: [OwnedText] = []
+
+    /// The array, empty, with the room of the rows before; the holder keeps none of it.
+    func take() -> [OwnedText] {
+        var taken: [OwnedText] = []
+        swap(&taken, &texts)
+        return taken
+    }
+
+    /// Takes `texts` back once the row is stepped, releasing the texts and keeping the room.
+    func keep(_ texts: inout [OwnedText]) {
+        texts.removeAll(keepingCapacity: true)
+        swap(&self.texts, &texts)
+    }
+}

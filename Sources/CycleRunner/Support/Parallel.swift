@@ -145,7 +145,8 @@ func inBackground(_ body: @escaping @Sendable () throws -> Void) -> Pending<(any
 /// ledger's thread inserts rows while other threads encode the next ones; with only the next
 /// chunk encoded at a time, it waited for the encoders a fifth of its commit. `prepare`, run
 /// once by the first producing thread, gives the count and the function that produces value
-/// i. Nothing is produced until threads call `produce()` (`start`, or a job of `Feeders`).
+/// i. Nothing is produced until threads call `produce()` (the jobs of `Feeders`) or the taker
+/// needs a value no thread has started.
 /// Call `cancel` once no more values will be taken (on every path, errors included), or the
 /// producers wait for room forever.
 final class Lookahead<Value: Sendable>: @unchecked Sendable {
@@ -214,13 +215,6 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
         condition.lock()
         if !cancelled { produced[index] = value }
         condition.broadcast()
-    }
-
-    /// Produces the values on `threads` threads of Dispatch's.
-    @discardableResult
-    func start(threads: Int = 1) -> Lookahead {
-        for _ in 0..<threads { DispatchQueue.global().async { self.produce() } }
-        return self
     }
 
     /// The next value; nil once every value has been taken. Rather than wait while a value it
