@@ -14,7 +14,7 @@ enum TestPaths {
     static let conformance = shared.appendingPathComponent("conformance")
 
     static func temporaryFolder(_ name: String) -> String {
-        let path = NSTemporaryDirectory() + "cycle-runner-tests/\(name)-\(UUID().uuidString)"
+        let path = TestScratch.root + "/\(name)-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -1,5 +1,5 @@
-import Invoicing
 // Shared fixtures: the conformance plans.yaml, an org profile, event builders and temp folders.
+import Invoicing
 import Testing
 
 @testable import CycleRunnerCore
@@ -87,15 +87,66 @@ extension OrgRun {
     }
 }
 
-/// A fresh folder under the system temp folder, removed by `removeTree`.
+/// A fresh folder inside this test process's scratch folder.
 func makeTempFolder() -> String {
-    var template = Array("/tmp/cycle-runner-tests-XXXXXX".utf8CString)
+    var template = Array((TestScratch.root + "/folder-XXXXXX").utf8CString)
     let path = template.withUnsafeMutableBufferPointer { buffer -> String? in
         guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
         return String(cString: result)
     }
     guard let path else { preconditionFailure("mkdtemp failed: \(String(cString: strerror(errno)))") }
     return path
+}
+
+/// The one folder every test of this process writes under, removed when the process exits.
+///
+/// Tests used to leave their folders behind, and a machine that ran the suite a few hundred
+/// times filled its disk (65 GB of closes in one week). Removing each folder in each test is easy
+/// to forget, so the whole process gets a single root instead: `atexit` removes it, and the next
+/// test process removes the roots of processes that died before they could (a crash, a kill).
+enum TestScratch {
+    static let base: String = {
+        var folder = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        if folder.isEmpty { folder = "/tmp" }
+        while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+        return folder + "/cycle-runner-tests"
+    }()
+
+    static let root: String = {
+        mkdir(base, 0o755)
+        sweepAbandoned()
+        var template = Array((base + "/run-\(getpid())-XXXXXX").utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { buffer -> String? in
+            guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
+            return String(cString: result)
+        }
+        guard let path else { preconditionFailure("mkdtemp failed: \(String(cString: strerror(errno)))") }
+        atexit { removeTree(TestScratch.root) }
+        return path
+    }()
+
+    /// Removes the roots of test processes that are gone, and the loose folders older versions of
+    /// these tests left directly in `base` once they are an hour old (none of them is still in use).
+    static func sweepAbandoned() {
+        let names = folderEntries(base) ?? []
+        let anHourAgo = time(nil) - 3600
+        for name in names {
+            let path = base + "/" + name
+            if let owner = runOwner(name) {
+                if kill(owner, 0) != 0 && errno == ESRCH { removeTree(path) }
+            } else {
+                var status = stat()
+                if lstat(path, &status) == 0 && status.st_mtim.tv_sec < anHourAgo { removeTree(path) }
+            }
+        }
+    }
+
+    /// The process id in a root's name (`run-<pid>-XXXXXX`), or nil for any other name.
+    static func runOwner(_ name: String) -> pid_t? {
+        let parts = name.split(separator: "-")
+        guard parts.count == 3, parts[0] == "run" else { return nil }
+        return pid_t(parts[1])
+    }
 }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) {
@@ -111,17 +162,26 @@ func writeFile(_ path: String, _ text: String) { writeFile(path, Array(text.utf8
 
 func makeTestFolder(_ path: String) { precondition(mkdir(path, 0o755) == 0, "cannot create \(path)") }
 
-/// Removes a folder of plain files and folders (what the tests create), depth first.
-func removeTree(_ path: String) {
-    if let directory = opendir(path) {
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != "." && name != ".." { names.append(name) }
+/// The names in a folder, without "." and "..", or nil when the path is not a folder.
+func folderEntries(_ path: String) -> [String]? {
+    guard let directory = opendir(path) else { return nil }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
         }
-        closedir(directory)
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// Removes a folder of plain files and folders (what the tests create), depth first. A symbolic
+/// link is removed itself, never followed: some tests plant links to folders outside their own.
+func removeTree(_ path: String) {
+    var status = stat()
+    guard lstat(path, &status) == 0 else { return }
+    if status.st_mode & S_IFMT == S_IFDIR, let names = folderEntries(path) {
         for name in names { removeTree(path + "/" + name) }
         rmdir(path)
     } else {
