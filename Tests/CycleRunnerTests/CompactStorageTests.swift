@@ -1,11 +1,11 @@
 // Proves the compact structures behind reading millions of rows keep their promises: the byte
 // table finds every key it holds across growth and colliding hashes, a text's bytes compare
-// equal to exactly the same bytes whatever their length, usage rows kept in many
-// chunks of any size are found by their index, hashing them on every core gives each row its
-// own hash in order, a usage record stays 48 bytes, the content hash computed from a record
-// equals the one taken from the CSV bytes, the hashes the classification keeps for the ledger
-// are those, and a new ledger file uses 16 KB pages while an older 4 KB-page file keeps working
-// with the same chain.
+// equal to exactly the same bytes whatever their length, usage rows kept in many chunks of any
+// size are found by their index and read in place by range, hashing them on every core (four
+// rows at a time) gives each row its own hash in order, a usage record stays 48 bytes, the
+// content hash computed from a record equals the one taken from the CSV bytes, the hashes the
+// classification keeps for the ledger are those, and a new ledger file uses 16 KB pages while
+// an older 4 KB-page file keeps working with the same chain.
 import Foundation
 import GRDB
 import Invoicing
@@ -84,12 +84,22 @@ struct CompactStorageTests {
                 Issue.record("row \(index) of chunks \(sizes) is \(rows[index].eventId)")
                 return
             }
+            // Runs in place cover any range exactly once, in order, whichever chunks it spans.
+            for range in [0..<next, (next / 3)..<(next - next / 4), (next / 2)..<(next / 2)] {
+                var seen: [Int64] = []
+                rows.forEachRun(in: range) { records, first in
+                    #expect(first == range.lowerBound + seen.count)
+                    seen.append(contentsOf: records.map(\.instant.microseconds))
+                }
+                #expect(seen == range.map(Int64.init), "runs of \(range) in chunks \(sizes)")
+            }
         }
     }
 
     @Test func hashingEveryRowOnEveryCoreGivesEachRowItsOwnHashInOrder() {
         // Past several of the 16,384-row pieces the cores take, ending inside one, with rows that
-        // differ in every field the hash covers.
+        // differ in every field the hash covers, in runs whose lengths are not multiples of the
+        // four rows hashed together; ids of one byte, of many, and not ASCII.
         let orgIds = ["org-a", "org-b", "org-c"]
         let hasher = UsageHasher(
             orgPrefixes: orgIds.map { id in
@@ -97,7 +107,8 @@ struct CompactStorageTests {
                 prefix.add(id)
                 return prefix
             },
-            users: ["u1", "u2", "u3", "u4", "u5"], actions: ["script", "tts", "video_final"])
+            users: ["u1", "ü2", "u", "a user id well over sixteen bytes long", "u5"],
+            actions: ["script", "t", "vidéo_final_4k_with_a_long_name"])
         var rows = UsageRows()
         var next = 0
         for count in [1, 20_000, 16_384, 7, 30_000] {

@@ -61,18 +61,150 @@ public struct UsageHasher: Sendable {
 
     /// The content hash of every row, in row order, computed on every core: one row after
     /// another, they were most of a close's classification, with the other core half idle.
+    /// Each core hashes four rows at a time, the fixed-size fields of the four in one loop:
+    /// StableHasher takes a multiplication per byte, each waiting for the one before, and four
+    /// independent rows keep the multiplier busy where one row left it idle most of the time.
+    /// The value is `hash(_:)`'s, which stays the reference (the tests compare the two).
     func hashes(of rows: UsageRows) -> [Int64] {
         let count = rows.count
         let chunkSize = 16_384
+        let userFields = SeparatedFields(users)
+        let actionFields = SeparatedFields(actions)
+        let prefixes = orgPrefixes.map(\.state)
         return [Int64](unsafeUninitializedCapacity: count) { buffer, initializedCount in
             let target = SharedBuffer(buffer: buffer)
             let hashing: @Sendable (Int) -> Void = { chunk in
-                for index in chunk * chunkSize..<min(count, (chunk + 1) * chunkSize) {
-                    target.buffer[index] = hash(rows[index])
+                let range = chunk * chunkSize..<min(count, (chunk + 1) * chunkSize)
+                prefixes.withUnsafeBufferPointer { prefixes in
+                    userFields.withBytes { users in
+                        actionFields.withBytes { actions in
+                            rows.forEachRun(in: range) { records, first in
+                                UsageHasher.hashRun(
+                                    records, into: target.buffer.baseAddress! + first, prefixes: prefixes,
+                                    users: users, actions: actions)
+                            }
+                        }
+                    }
                 }
             }
             inParallel((count + chunkSize - 1) / chunkSize, hashing)
             initializedCount = count
+        }
+    }
+
+    /// The hashes of `records` into `hashes`, four rows at a time and the rest one by one.
+    static func hashRun(
+        _ records: UnsafeBufferPointer<UsageRecord>, into hashes: UnsafeMutablePointer<Int64>,
+        prefixes: UnsafeBufferPointer<UInt64>, users: SeparatedFields.Bytes, actions: SeparatedFields.Bytes
+    ) {
+        var index = 0
+        while index + 4 <= records.count {
+            let first = records[index]
+            let second = records[index + 1]
+            let third = records[index + 2]
+            let fourth = records[index + 3]
+            var lanes = (
+                prefixes[Int(first.orgIndex)], prefixes[Int(second.orgIndex)], prefixes[Int(third.orgIndex)],
+                prefixes[Int(fourth.orgIndex)]
+            )
+            mixNumbers(
+                &lanes, first.instant.microseconds, second.instant.microseconds, third.instant.microseconds,
+                fourth.instant.microseconds)
+            users.mix(&lanes.0, Int(first.userIndex))
+            users.mix(&lanes.1, Int(second.userIndex))
+            users.mix(&lanes.2, Int(third.userIndex))
+            users.mix(&lanes.3, Int(fourth.userIndex))
+            actions.mix(&lanes.0, Int(first.actionIndex))
+            actions.mix(&lanes.1, Int(second.actionIndex))
+            actions.mix(&lanes.2, Int(third.actionIndex))
+            actions.mix(&lanes.3, Int(fourth.actionIndex))
+            mixNumbers(&lanes, first.credits, second.credits, third.credits, fourth.credits)
+            hashes[index] = Int64(bitPattern: lanes.0)
+            hashes[index + 1] = Int64(bitPattern: lanes.1)
+            hashes[index + 2] = Int64(bitPattern: lanes.2)
+            hashes[index + 3] = Int64(bitPattern: lanes.3)
+            index += 4
+        }
+        while index < records.count {
+            let record = records[index]
+            var lanes = (prefixes[Int(record.orgIndex)], UInt64(0), UInt64(0), UInt64(0))
+            mixNumbers(&lanes, record.instant.microseconds, 0, 0, 0)
+            users.mix(&lanes.0, Int(record.userIndex))
+            actions.mix(&lanes.0, Int(record.actionIndex))
+            mixNumbers(&lanes, record.credits, 0, 0, 0)
+            hashes[index] = Int64(bitPattern: lanes.0)
+            index += 1
+        }
+    }
+
+    /// `StableHasher.add(_: Int64)` on four states at once: the eight bytes, low first, then the
+    /// separator.
+    @inline(__always)
+    static func mixNumbers(
+        _ lanes: inout (UInt64, UInt64, UInt64, UInt64), _ first: Int64, _ second: Int64, _ third: Int64,
+        _ fourth: Int64
+    ) {
+        var bits = (
+            UInt64(bitPattern: first), UInt64(bitPattern: second), UInt64(bitPattern: third),
+            UInt64(bitPattern: fourth)
+        )
+        for _ in 0..<8 {
+            lanes.0 = StableHasher.mix(lanes.0, UInt8(truncatingIfNeeded: bits.0))
+            lanes.1 = StableHasher.mix(lanes.1, UInt8(truncatingIfNeeded: bits.1))
+            lanes.2 = StableHasher.mix(lanes.2, UInt8(truncatingIfNeeded: bits.2))
+            lanes.3 = StableHasher.mix(lanes.3, UInt8(truncatingIfNeeded: bits.3))
+            bits.0 >>= 8
+            bits.1 >>= 8
+            bits.2 >>= 8
+            bits.3 >>= 8
+        }
+        lanes.0 = StableHasher.mix(lanes.0, StableHasher.separator)
+        lanes.1 = StableHasher.mix(lanes.1, StableHasher.separator)
+        lanes.2 = StableHasher.mix(lanes.2, StableHasher.separator)
+        lanes.3 = StableHasher.mix(lanes.3, StableHasher.separator)
+    }
+}
+
+/// Texts laid end to end as UTF-8, each followed by StableHasher's field separator: the
+/// hashes of millions of rows read the user and action ids as raw bytes, not through String.
+struct SeparatedFields: Sendable {
+    let bytes: [UInt8]
+    /// Where each text starts in `bytes`, and one more: where the last one ends.
+    let starts: [Int]
+
+    init(_ texts: [String]) {
+        var bytes: [UInt8] = []
+        var starts: [Int] = [0]
+        starts.reserveCapacity(texts.count + 1)
+        for text in texts {
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(StableHasher.separator)
+            starts.append(bytes.count)
+        }
+        self.bytes = bytes
+        self.starts = starts
+    }
+
+    /// The fields in place, for the length of `body`.
+    struct Bytes {
+        let bytes: UnsafePointer<UInt8>
+        let starts: UnsafePointer<Int>
+
+        /// `StableHasher.add(_: String)` of text `index`, on `state`.
+        @inline(__always)
+        func mix(_ state: inout UInt64, _ index: Int) {
+            var value = state
+            for offset in starts[index]..<starts[index + 1] { value = StableHasher.mix(value, bytes[offset]) }
+            state = value
+        }
+    }
+
+    func withBytes<Result>(_ body: (Bytes) -> Result) -> Result {
+        bytes.withUnsafeBufferPointer { bytes in
+            starts.withUnsafeBufferPointer { starts in
+                // An empty list of texts still has one start, and `bytes` is only read between starts.
+                body(Bytes(bytes: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, starts: starts.baseAddress!))
+            }
         }
     }
 }

@@ -26,6 +26,25 @@ public struct UsageRows: RandomAccessCollection, Sendable {
         return chunks[chunk][position - starts[chunk]]
     }
 
+    /// Calls `body` with the records at `range` in place, a run of one chunk at a time, and the
+    /// position of each run's first record: a loop over millions of rows reads their fields
+    /// without copying each record (and retaining its event id) through the subscript.
+    func forEachRun(in range: Range<Int>, _ body: (UnsafeBufferPointer<UsageRecord>, Int) -> Void) {
+        guard !range.isEmpty else { return }
+        var chunk = Int(chunkAtBlock[range.lowerBound >> UsageRows.blockShift])
+        while chunk + 1 < starts.count, starts[chunk + 1] <= range.lowerBound { chunk += 1 }
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let offset = position - starts[chunk]
+            let count = Swift.min(chunks[chunk].count - offset, range.upperBound - position)
+            chunks[chunk].withUnsafeBufferPointer { records in
+                body(UnsafeBufferPointer(rebasing: records[offset..<(offset + count)]), position)
+            }
+            position += count
+            chunk += 1
+        }
+    }
+
     mutating func append(chunk: [UsageRecord]) {
         guard !chunk.isEmpty else { return }
         chunks.append(chunk)

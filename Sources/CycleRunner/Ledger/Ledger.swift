@@ -751,19 +751,25 @@ public func stableHash(_ text: String) -> Int64 {
 
 /// FNV-1a over fields, each followed by a separator byte so that ("ab","c") ≠ ("a","bc").
 public struct StableHasher: Sendable {
-    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+    private(set) var state: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// What ends each field, so that ("ab", "c") and ("a", "bc") differ.
+    static let separator: UInt8 = 0x1F
 
     public init() {}
 
+    /// One byte into a state: the whole of the hash, which every other way of adding calls.
     @inline(__always)
-    mutating func byte(_ value: UInt8) {
-        state ^= UInt64(value)
-        state &*= 0x0000_0100_0000_01b3
+    static func mix(_ state: UInt64, _ value: UInt8) -> UInt64 {
+        (state ^ UInt64(value)) &* 0x0000_0100_0000_01b3
     }
+
+    @inline(__always)
+    mutating func byte(_ value: UInt8) { state = StableHasher.mix(state, value) }
 
     public mutating func add(_ text: String) {
         for value in text.utf8 { byte(value) }
-        byte(0x1F)
+        byte(StableHasher.separator)
     }
 
     public mutating func add(_ number: Int64) {
@@ -772,7 +778,7 @@ public struct StableHasher: Sendable {
             byte(UInt8(truncatingIfNeeded: bits))
             bits >>= 8
         }
-        byte(0x1F)
+        byte(StableHasher.separator)
     }
 
     public var value: Int64 { Int64(bitPattern: state) }
