@@ -4,8 +4,8 @@
 // size are found by their index and read in place by range, hashing them on every core (four
 // rows at a time) gives each row its own hash in order, a usage record stays 48 bytes, the
 // content hash computed from a record equals the one taken from the CSV bytes, the hashes the
-// classification keeps for the ledger are those, and a new ledger file uses 16 KB pages while
-// an older 4 KB-page file keeps working with the same chain.
+// classification keeps for the ledger (or hashes a window at a time) are those, and a new
+// ledger file uses 16 KB pages while an older 4 KB-page file keeps working with the same chain.
 import Foundation
 import GRDB
 import Invoicing
@@ -190,6 +190,19 @@ struct CompactStorageTests {
         let applied = AppliedUsage(
             records: input.usage, indices: [], hasher: input.usageHasher, hashes: work.usageHashes)
         #expect(input.usage.indices.map { applied.hash(ofRecord: $0) } == computed)
+        // Hashes computed a window of rows at a time, windows of any size, make the same
+        // fingerprint as hashes kept.
+        for windowSize in [1, 7, 64, 1 << 18] {
+            let windowed = try CloseWork.classify(
+                input: input, directory: directory, ledger: EmptyLedgerLookup(), previousHorizon: nil,
+                horizon: Instant(date: CivilDate(year: 2027, month: 1, day: 1)), keepingHashesUpTo: limit,
+                hashingWindowsOf: windowSize)
+            #expect(windowed.fingerprint == work.fingerprint, "windows of \(windowSize)")
+        }
+        let kept = try CloseWork.classify(
+            input: input, directory: directory, ledger: EmptyLedgerLookup(), previousHorizon: nil,
+            horizon: Instant(date: CivilDate(year: 2027, month: 1, day: 1)))
+        #expect(kept.fingerprint == work.fingerprint)
 
         // The ledger's id blocks are the same bytes whether the hashes were kept or computed again.
         let indices = input.usage.indices.reversed().map { Int32($0) }

@@ -45,7 +45,8 @@ struct CloseWork {
 
     static func classify(
         input: InputFolder, directory: OrgDirectory, ledger: some LedgerLookup, previousHorizon: Instant?,
-        horizon: Instant, keepingHashesUpTo hashesLimit: Int = CloseWork.keptHashesLimit
+        horizon: Instant, keepingHashesUpTo hashesLimit: Int = CloseWork.keptHashesLimit,
+        hashingWindowsOf windowSize: Int = 1 << 18
     ) throws -> CloseWork {
         var work = CloseWork(input: input, previousHorizon: previousHorizon, horizon: horizon)
         work.usageByOrg = Array(repeating: [], count: directory.profiles.count)
@@ -56,12 +57,23 @@ struct CloseWork {
             previousHorizon.map { earlier in input.usage.filter { $0.instant < earlier }.map(\.eventId) } ?? []
         let appliedUsage = try ledger.appliedHashes(kind: "usage", ids: earlyIds)
         let hasher = input.usageHasher
-        // Kept hashes are computed on every core first; beyond the limit, one at a time below,
-        // since holding them all is what the limit avoids.
+        // Kept hashes are computed on every core first; beyond the limit, a window of rows at a
+        // time (2 MB of hashes), still on every core, since holding them all is what the limit
+        // avoids. One at a time on one core they were a fifth of the engine phase at 20 M rows.
         let keepsHashes = input.usage.count <= hashesLimit
         if keepsHashes { work.usageHashes = hasher.hashes(of: input.usage) }
+        var window: (start: Int, hashes: [Int64]) = (0, [])
         for (recordIndex, record) in input.usage.enumerated() {
-            let hash = keepsHashes ? work.usageHashes[recordIndex] : hasher.hash(record)
+            let hash: Int64
+            if keepsHashes {
+                hash = work.usageHashes[recordIndex]
+            } else {
+                if recordIndex - window.start >= window.hashes.count {
+                    let end = min(recordIndex + windowSize, input.usage.count)
+                    window = (recordIndex, hasher.hashes(of: input.usage, in: recordIndex..<end))
+                }
+                hash = window.hashes[recordIndex - window.start]
+            }
             fingerprint.add(hash: hash)
             let fileIndex = Int(record.origin.fileIndex)
             if record.instant >= horizon {
@@ -354,8 +366,13 @@ struct CloseWork {
     ) throws(EngineConfigurationError) -> OrgResult {
         var events = others
         events.reserveCapacity(others.count + usage.count)
+        // Counted per file in an array: a dictionary would hash a key per usage row. Every usage
+        // row is counted here, where its record is read anyway, and the few the engine rejects
+        // are taken off below (reading each applied record again cost a lookup per row).
+        var appliedPerFile = [Int](repeating: 0, count: input.files.count)
         for recordIndex in usage {
             let record = input.usage[Int(recordIndex)]
+            appliedPerFile[Int(record.fileIndex)] += 1
             let late = previousHorizon.map { record.instant < $0 } ?? false
             events.append(
                 OrgEvent(
@@ -373,8 +390,6 @@ struct CloseWork {
         var result = OrgResult(run: run)
         result.run.outcomes = []
         result.appliedUsage.reserveCapacity(usage.count)
-        // Counted per file in an array: a dictionary would hash a key per usage row.
-        var appliedPerFile = [Int](repeating: 0, count: input.files.count)
         for (position, outcome) in run.outcomes.enumerated() {
             let source = order[position]
             let usageIndex = source >= others.count ? usage[source - others.count] : nil
@@ -382,7 +397,6 @@ struct CloseWork {
             case .applied:
                 if let usageIndex {
                     result.appliedUsage.append(usageIndex)
-                    appliedPerFile[Int(input.usage[Int(usageIndex)].origin.fileIndex)] += 1
                 } else {
                     result.appliedOther.append(otherSources[source])
                     appliedPerFile[Int(otherSources[source].origin.fileIndex)] += 1
@@ -393,6 +407,7 @@ struct CloseWork {
                     // start), so this is rare; the row is rebuilt from its fields for
                     // rejected.csv.
                     let record = input.usage[Int(usageIndex)]
+                    appliedPerFile[Int(record.fileIndex)] -= 1
                     let usageSource = EventSource(
                         kind: "usage", id: record.eventId, hash: input.usageHasher.hash(record),
                         origin: record.origin, raw: nil)

@@ -65,8 +65,11 @@ public struct UsageHasher: Sendable {
     /// StableHasher takes a multiplication per byte, each waiting for the one before, and four
     /// independent rows keep the multiplier busy where one row left it idle most of the time.
     /// The value is `hash(_:)`'s, which stays the reference (the tests compare the two).
-    func hashes(of rows: UsageRows) -> [Int64] {
-        let count = rows.count
+    func hashes(of rows: UsageRows) -> [Int64] { hashes(of: rows, in: 0..<rows.count) }
+
+    /// The content hashes of the rows at `range`, in order, computed the same way.
+    func hashes(of rows: UsageRows, in range: Range<Int>) -> [Int64] {
+        let count = range.count
         let chunkSize = 16_384
         let userFields = SeparatedFields(users)
         let actionFields = SeparatedFields(actions)
@@ -74,13 +77,15 @@ public struct UsageHasher: Sendable {
         return [Int64](unsafeUninitializedCapacity: count) { buffer, initializedCount in
             let target = SharedBuffer(buffer: buffer)
             let hashing: @Sendable (Int) -> Void = { chunk in
-                let range = chunk * chunkSize..<min(count, (chunk + 1) * chunkSize)
+                let start = range.lowerBound + chunk * chunkSize
+                let piece = start..<min(range.upperBound, start + chunkSize)
                 prefixes.withUnsafeBufferPointer { prefixes in
                     userFields.withBytes { users in
                         actionFields.withBytes { actions in
-                            rows.forEachRun(in: range) { records, first in
+                            rows.forEachRun(in: piece) { records, first in
                                 UsageHasher.hashRun(
-                                    records, into: target.buffer.baseAddress! + first, prefixes: prefixes,
+                                    records, into: target.buffer.baseAddress! + (first - range.lowerBound),
+                                    prefixes: prefixes,
                                     users: users, actions: actions)
                             }
                         }
