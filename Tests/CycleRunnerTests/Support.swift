@@ -104,41 +104,96 @@ func makeTempFolder() -> String {
 /// times filled its disk (65 GB of closes in one week). Removing each folder in each test is easy
 /// to forget, so the whole process gets a single root instead: `atexit` removes it, and the next
 /// test process removes the roots of processes that died before they could (a crash, a kill).
+///
+/// A root is in use while its `.lock` is locked (`flock`, held until the process ends, which
+/// releases it however it ends): process ids are reused, and differ between containers that
+/// share a temporary folder. Roots live in a folder of this user's own (mode 0700): a sweep never
+/// looks in a folder it does not own, or follows a link planted in a shared temporary folder.
 enum TestScratch {
-    static let base: String = {
+    /// The system's temporary folder.
+    static let temporary: String = {
         var folder = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         if folder.isEmpty { folder = "/tmp" }
         while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
-        return folder + "/cycle-runner-tests"
+        return folder
     }()
 
+    static let base = temporary + "/cycle-runner-tests-\(getuid())"
+
     static let root: String = {
-        mkdir(base, 0o755)
-        sweepAbandoned()
-        var template = Array((base + "/run-\(getpid())-XXXXXX").utf8CString)
-        let path = template.withUnsafeMutableBufferPointer { buffer -> String? in
+        mkdir(base, 0o700)
+        let privateBase = isPrivateFolder(base)
+        if privateBase { sweepAbandoned() }
+        // Made under a name no sweep touches, locked, then renamed into view: a sweep in another
+        // process never sees a root whose lock is not held yet.
+        let parent = privateBase ? base : temporary
+        var template = Array((parent + "/.new-cycle-runner-tests-XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
             guard let result = mkdtemp(buffer.baseAddress!) else { return nil }
             return String(cString: result)
         }
-        guard let path else { preconditionFailure("mkdtemp failed: \(String(cString: strerror(errno)))") }
+        guard let made else { preconditionFailure("mkdtemp failed: \(String(cString: strerror(errno)))") }
+        let lock = open(made + "/.lock", O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        precondition(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0, "cannot lock \(made)/.lock")
+        // The descriptor stays open: the lock is this process's until it ends.
+        let suffix = made.split(separator: "-").last.map(String.init) ?? "root"
+        let path =
+            privateBase
+            ? base + "/run-\(getpid())-" + suffix : temporary + "/cycle-runner-tests-\(getuid())-\(getpid())-" + suffix
+        precondition(rename(made, path) == 0, "cannot rename \(made): \(String(cString: strerror(errno)))")
         atexit { removeTree(TestScratch.root) }
         return path
     }()
 
-    /// Removes the roots of test processes that are gone, and the loose folders older versions of
-    /// these tests left directly in `base` once they are an hour old (none of them is still in use).
+    /// Whether `path` is a folder (not a link to one) owned by this user.
+    static func isPrivateFolder(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR && status.st_uid == getuid()
+    }
+
+    /// Removes the roots no running process holds, roots being made by a process that died an
+    /// hour or more ago, and what earlier versions of these tests left: roots without a lock
+    /// whose process is gone, and, an hour after they were made, their loose folders (in the
+    /// shared `cycle-runner-tests` folder and as `cycle-runner-tests-XXXXXX` in the temporary
+    /// folder). Only folders of this user's own are looked into or removed.
     static func sweepAbandoned() {
-        let names = folderEntries(base) ?? []
         let anHourAgo = time(nil) - 3600
-        for name in names {
+        func isOld(_ path: String) -> Bool {
+            var status = stat()
+            return lstat(path, &status) == 0 && status.st_mtim.tv_sec < anHourAgo
+        }
+        for name in folderEntries(base) ?? [] {
             let path = base + "/" + name
-            if let owner = runOwner(name) {
-                if kill(owner, 0) != 0 && errno == ESRCH { removeTree(path) }
-            } else {
-                var status = stat()
-                if lstat(path, &status) == 0 && status.st_mtim.tv_sec < anHourAgo { removeTree(path) }
+            guard isPrivateFolder(path) else { continue }
+            if name.hasPrefix("run-") {
+                if isAbandoned(root: path, name: name) { removeTree(path) }
+            } else if name.hasPrefix(".new-") && isOld(path) {
+                removeTree(path)
             }
         }
+        let legacyBase = temporary + "/cycle-runner-tests"
+        if isPrivateFolder(legacyBase) {
+            for name in folderEntries(legacyBase) ?? [] where isOld(legacyBase + "/" + name) {
+                removeTree(legacyBase + "/" + name)
+            }
+            rmdir(legacyBase)
+        }
+        for name in folderEntries(temporary) ?? [] where isLegacyFolderName(name) {
+            let path = temporary + "/" + name
+            if path != base && isPrivateFolder(path) && isOld(path) { removeTree(path) }
+        }
+    }
+
+    /// Whether no running process holds the root at `path`: its lock can be taken, or, for a
+    /// root an earlier version made without one, the process its name gives is gone.
+    static func isAbandoned(root path: String, name: String) -> Bool {
+        let lock = open(path + "/.lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if lock >= 0 {
+            defer { close(lock) }
+            return flock(lock, LOCK_EX | LOCK_NB) == 0
+        }
+        guard let owner = runOwner(name) else { return false }
+        return kill(owner, 0) != 0 && errno == ESRCH
     }
 
     /// The process id in a root's name (`run-<pid>-XXXXXX`), or nil for any other name.
@@ -146,6 +201,17 @@ enum TestScratch {
         let parts = name.split(separator: "-")
         guard parts.count == 3, parts[0] == "run" else { return nil }
         return pid_t(parts[1])
+    }
+
+    /// `cycle-runner-tests-XXXXXX`, what `mkdtemp` made for an earlier version of these tests.
+    static func isLegacyFolderName(_ name: String) -> Bool {
+        let prefix = "cycle-runner-tests-"
+        guard name.hasPrefix(prefix) else { return false }
+        let suffix = name.utf8.dropFirst(prefix.utf8.count)
+        return suffix.count == 6
+            && suffix.allSatisfy {
+                (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
+            }
     }
 }
 

@@ -48,6 +48,7 @@ struct CloseWork {
         horizon: Instant, keepingHashesUpTo hashesLimit: Int = CloseWork.keptHashesLimit,
         hashingWindowsOf windowSize: Int = 1 << 18
     ) throws -> CloseWork {
+        precondition(windowSize > 0, "hashing windows hold at least one row")
         var work = CloseWork(input: input, previousHorizon: previousHorizon, horizon: horizon)
         work.usageByOrg = Array(repeating: [], count: directory.profiles.count)
         var fingerprint = FingerprintBuilder()
@@ -58,8 +59,8 @@ struct CloseWork {
         let appliedUsage = try ledger.appliedHashes(kind: "usage", ids: earlyIds)
         let hasher = input.usageHasher
         // Kept hashes are computed on every core first; beyond the limit, a window of rows at a
-        // time (2 MB of hashes), still on every core, since holding them all is what the limit
-        // avoids. One at a time on one core they were a fifth of the engine phase at 20 M rows.
+        // time (2 MB of hashes), since holding them all is what the limit avoids. Hashed one by
+        // one (not four rows at a time) they were a tenth of the engine phase at 20 M rows.
         let keepsHashes = input.usage.count <= hashesLimit
         if keepsHashes { work.usageHashes = hasher.hashes(of: input.usage) }
         var window: (start: Int, hashes: [Int64]) = (0, [])

@@ -70,7 +70,10 @@ public struct UsageHasher: Sendable {
     /// The content hashes of the rows at `range`, in order, computed the same way.
     func hashes(of rows: UsageRows, in range: Range<Int>) -> [Int64] {
         let count = range.count
-        let chunkSize = 16_384
+        // Pieces small enough that a window of the classification (262,144 rows) makes the 64
+        // per core that `inParallel` asks for before it starts a second worker: with pieces of
+        // 16,384 rows a window was hashed on one core.
+        let chunkSize = 2_048
         let userFields = SeparatedFields(users)
         let actionFields = SeparatedFields(actions)
         let prefixes = orgPrefixes.map(\.state)
@@ -194,10 +197,12 @@ struct SeparatedFields: Sendable {
     struct Bytes {
         let bytes: UnsafePointer<UInt8>
         let starts: UnsafePointer<Int>
+        let textCount: Int
 
         /// `StableHasher.add(_: String)` of text `index`, on `state`.
         @inline(__always)
         func mix(_ state: inout UInt64, _ index: Int) {
+            precondition(index >= 0 && index < textCount, "a user or action index beyond its list")
             var value = state
             for offset in starts[index]..<starts[index + 1] { value = StableHasher.mix(value, bytes[offset]) }
             state = value
@@ -208,7 +213,10 @@ struct SeparatedFields: Sendable {
         bytes.withUnsafeBufferPointer { bytes in
             starts.withUnsafeBufferPointer { starts in
                 // An empty list of texts still has one start, and `bytes` is only read between starts.
-                body(Bytes(bytes: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, starts: starts.baseAddress!))
+                body(
+                    Bytes(
+                        bytes: bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!, starts: starts.baseAddress!,
+                        textCount: starts.count - 1))
             }
         }
     }
