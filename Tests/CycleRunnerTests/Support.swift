@@ -228,20 +228,6 @@ func writeFile(_ path: String, _ text: String) { writeFile(path, Array(text.utf8
 
 func makeTestFolder(_ path: String) { precondition(mkdir(path, 0o755) == 0, "cannot create \(path)") }
 
-/// The names in a folder, without "." and "..", or nil when the path is not a folder.
-func folderEntries(_ path: String) -> [String]? {
-    guard let directory = opendir(path) else { return nil }
-    defer { closedir(directory) }
-    var names: [String] = []
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-        }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
-}
-
 /// Removes a folder of plain files and folders (what the tests create), depth first. A symbolic
 /// link is removed itself, never followed: some tests plant links to folders outside their own.
 func removeTree(_ path: String) {

@@ -4,6 +4,8 @@
 // a link out of it.
 import Testing
 
+@testable import CycleRunnerCore
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -7,6 +7,18 @@
 /// Names of the entries of a folder ending in `suffix`, in byte order; nil when the folder
 /// does not exist or cannot be read.
 func listFolder(_ path: String, suffix: String) -> [String]? {
+    guard let entries = folderEntries(path) else { return nil }
+    let names = entries.filter { name in
+        if name.hasPrefix(".") || !name.hasSuffix(suffix) { return false }
+        var info = stat()
+        return stat(path + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+    return names.sorted(by: utf8Less)
+}
+
+/// The names in a folder, without "." and "..", in the order the file system gives them; nil
+/// when the path is not a folder or cannot be read.
+func folderEntries(_ path: String) -> [String]? {
     guard let directory = opendir(path) else { return nil }
     defer { closedir(directory) }
     var names: [String] = []
@@ -14,9 +26,7 @@ func listFolder(_ path: String, suffix: String) -> [String]? {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
             String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
         }
-        if name.hasPrefix(".") || !name.hasSuffix(suffix) { continue }
-        var info = stat()
-        if stat(path + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { names.append(name) }
+        if name != "." && name != ".." { names.append(name) }
     }
-    return names.sorted(by: utf8Less)
+    return names
 }
