@@ -1,11 +1,12 @@
 // Proves the compact structures behind reading millions of rows keep their promises: the byte
-// table finds every key it holds across growth and colliding hashes, a text's bytes compare
-// equal to exactly the same bytes whatever their length, usage rows kept in many chunks of any
-// size are found by their index and read in place by range, hashing them on every core (four
-// rows at a time) gives each row its own hash in order, a usage record stays 48 bytes, the
-// content hash computed from a record equals the one taken from the CSV bytes, the hashes the
-// classification keeps for the ledger (or hashes a window at a time) are those, and a new
-// ledger file uses 16 KB pages while an older 4 KB-page file keeps working with the same chain.
+// table finds every key it holds across growth and colliding hashes, its hash spreads similar
+// ids, a text's bytes compare equal to exactly the same bytes whatever their length, usage rows
+// kept in many chunks of any size are found by their index and read in place by range, hashing
+// them on every core (four rows at a time) gives each row its own hash in order, a usage record
+// stays 48 bytes, the content hash computed from a record equals the one taken from the CSV
+// bytes, the hashes the classification keeps for the ledger (or hashes a window at a time) are
+// those, and a new ledger file uses 16 KB pages while an older 4 KB-page file keeps working
+// with the same chain.
 import Foundation
 import GRDB
 import Invoicing
@@ -42,6 +43,31 @@ struct CompactStorageTests {
             }
             #expect(missing == nil)
         }
+    }
+
+    /// The table picks a slot with a hash's low bits and keeps its low half as a tag, so ids that
+    /// differ little (sequential event ids, a trailing NUL, one length to the next) must spread
+    /// there as random values would: 65,536 keys into 65,536 slots fill about 63 % of them.
+    @Test(arguments: ["e%011d", "org%06d", "%d", "u%d-\u{e9}"])
+    func theByteHashSpreadsSimilarKeys(_ pattern: String) {
+        var lowBits = Set<UInt64>()
+        var tags = Set<UInt64>()
+        for number in 0..<65_536 {
+            let key = pattern.replacingOccurrences(of: "%011d", with: String(format: "%011d", number))
+                .replacingOccurrences(of: "%06d", with: String(format: "%06d", number))
+                .replacingOccurrences(of: "%d", with: String(number))
+            var bytes = Array(key.utf8)
+            let hash = bytes.withUnsafeMutableBufferPointer { ByteTable.hash(UnsafeBufferPointer($0)) }
+            lowBits.insert(hash & 0xFFFF)
+            tags.insert(hash & 0xFFFF_FFFF)
+        }
+        #expect(lowBits.count > 40_000, "\(lowBits.count) of 65,536 slots")
+        #expect(tags.count > 65_000, "\(tags.count) distinct tags of 65,536 keys")
+        let edges: [[UInt8]] = [
+            [], [0], [0, 0], [0x61], [0x61, 0], Array(repeating: 0, count: 8), Array(repeating: 0, count: 9),
+        ]
+        let hashes = Set(edges.map { edge in edge.withUnsafeBufferPointer { ByteTable.hash($0) } })
+        #expect(hashes.count == edges.count)
     }
 
     /// Texts of every length around the eight-byte steps of the comparison, against copies with

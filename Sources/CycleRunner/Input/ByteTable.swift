@@ -26,19 +26,47 @@ struct ByteTable {
         mask = size - 1
     }
 
-    /// FNV-1a with a final mix, so that the low bits that pick a slot and the high bits kept
-    /// as the tag are both well spread.
+    /// The bytes eight at a time, each word multiplied in, then MurmurHash3's final mix, so that
+    /// the low bits that pick a slot and the bits kept as the tag are both well spread. The
+    /// reader hashes four ids a row (org, user, action, event); FNV-1a, a multiplication per byte
+    /// each waiting for the one before, took about a tenth of reading. The value lives only in
+    /// this process's tables: nothing stores it.
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var state: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            state ^= UInt64(byte)
-            state &*= 0x0000_0100_0000_01b3
+        let count = bytes.count
+        var state = 0x9E37_79B9_7F4A_7C15 ^ UInt64(count) &* 0xff51_afd7_ed55_8ccd
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            var offset = 0
+            while offset + 8 <= count {
+                state = mixWord(state, raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                offset += 8
+            }
+            if offset < count {
+                // The last one to seven bytes as the low bytes of a word; the length, mixed in
+                // first, tells "a" from "a\0".
+                var tail: UInt64 = 0
+                var shift: UInt64 = 0
+                while offset < count {
+                    tail |= UInt64(base[offset]) << shift
+                    shift += 8
+                    offset += 1
+                }
+                state = mixWord(state, tail)
+            }
         }
         state ^= state >> 33
         state &*= 0xff51_afd7_ed55_8ccd
         state ^= state >> 33
+        state &*= 0xc4ce_b9fe_1a85_ec53
+        state ^= state >> 33
         return state
+    }
+
+    @inline(__always)
+    private static func mixWord(_ state: UInt64, _ word: UInt64) -> UInt64 {
+        let mixed = (state ^ word) &* 0x9FB2_1C65_1E98_DF25
+        return mixed ^ (mixed >> 29)
     }
 
     @inline(__always)
