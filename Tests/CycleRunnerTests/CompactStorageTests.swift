@@ -65,9 +65,22 @@ struct CompactStorageTests {
         #expect(tags.count > 65_000, "\(tags.count) distinct tags of 65,536 keys")
         let edges: [[UInt8]] = [
             [], [0], [0, 0], [0x61], [0x61, 0], Array(repeating: 0, count: 8), Array(repeating: 0, count: 9),
+            Array(repeating: 0, count: 16), Array(repeating: 0, count: 17),
         ]
         let hashes = Set(edges.map { edge in edge.withUnsafeBufferPointer { ByteTable.hash($0) } })
         #expect(hashes.count == edges.count)
+        // A key read where it lies in a row (at any alignment, between other bytes) hashes as the
+        // same bytes on their own.
+        let row = Array("x,e00000012345,org000001,u7,2026-02-01T00:00:00Z".utf8)
+        for start in 0..<20 {
+            for length in 0...(row.count - start) {
+                let alone = Array(row[start..<(start + length)])
+                let inPlace = row.withUnsafeBufferPointer {
+                    ByteTable.hash(UnsafeBufferPointer(rebasing: $0[start..<(start + length)]))
+                }
+                #expect(inPlace == alone.withUnsafeBufferPointer { ByteTable.hash($0) }, "\(start) +\(length)")
+            }
+        }
     }
 
     /// Texts of every length around the eight-byte steps of the comparison, against copies with

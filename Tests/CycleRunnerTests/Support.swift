@@ -155,8 +155,9 @@ enum TestScratch {
     /// hour or more ago, and what earlier versions of these tests left: roots without a lock
     /// whose process is gone, and, an hour after they were made, their loose folders (in the
     /// shared `cycle-runner-tests` folder and as `cycle-runner-tests-XXXXXX` in the temporary
-    /// folder). Only folders of this user's own are looked into or removed.
-    static func sweepAbandoned() {
+    /// folder). Only folders of this user's own are looked into or removed. The tests pass
+    /// folders of their own, so that they never sweep what another test process is using.
+    static func sweepAbandoned(base: String = TestScratch.base, temporary: String = TestScratch.temporary) {
         let anHourAgo = time(nil) - 3600
         func isOld(_ path: String) -> Bool {
             var status = stat()
@@ -173,26 +174,32 @@ enum TestScratch {
         }
         let legacyBase = temporary + "/cycle-runner-tests"
         if isPrivateFolder(legacyBase) {
-            for name in folderEntries(legacyBase) ?? [] where isOld(legacyBase + "/" + name) {
-                removeTree(legacyBase + "/" + name)
+            for name in folderEntries(legacyBase) ?? [] {
+                let path = legacyBase + "/" + name
+                let abandoned = name.hasPrefix("run-") ? isAbandoned(root: path, name: name) : isOld(path)
+                if abandoned { removeTree(path) }
             }
             rmdir(legacyBase)
         }
         for name in folderEntries(temporary) ?? [] where isLegacyFolderName(name) {
             let path = temporary + "/" + name
-            if path != base && isPrivateFolder(path) && isOld(path) { removeTree(path) }
+            // A folder holding roots is some user's base (a uid of six digits looks like a
+            // mkdtemp suffix), never an earlier version's loose folder.
+            let holdsRoots = (folderEntries(path) ?? []).contains { $0.hasPrefix("run-") }
+            if path != base && !holdsRoots && isPrivateFolder(path) && isOld(path) { removeTree(path) }
         }
     }
 
     /// Whether no running process holds the root at `path`: its lock can be taken, or, for a
-    /// root an earlier version made without one, the process its name gives is gone.
+    /// root an earlier version made without one, the process its name gives is gone. A lock
+    /// that exists but cannot be opened (too many open files, no permission) keeps the root.
     static func isAbandoned(root path: String, name: String) -> Bool {
         let lock = open(path + "/.lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         if lock >= 0 {
             defer { close(lock) }
             return flock(lock, LOCK_EX | LOCK_NB) == 0
         }
-        guard let owner = runOwner(name) else { return false }
+        guard errno == ENOENT, let owner = runOwner(name) else { return false }
         return kill(owner, 0) != 0 && errno == ESRCH
     }
 
@@ -208,7 +215,7 @@ enum TestScratch {
         let prefix = "cycle-runner-tests-"
         guard name.hasPrefix(prefix) else { return false }
         let suffix = name.utf8.dropFirst(prefix.utf8.count)
-        return suffix.count == 6
+        return suffix.count == 6 && !suffix.allSatisfy { (0x30...0x39).contains($0) }
             && suffix.allSatisfy {
                 (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
             }
@@ -227,16 +234,3 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
 func writeFile(_ path: String, _ text: String) { writeFile(path, Array(text.utf8)) }
 
 func makeTestFolder(_ path: String) { precondition(mkdir(path, 0o755) == 0, "cannot create \(path)") }
-
-/// Removes a folder of plain files and folders (what the tests create), depth first. A symbolic
-/// link is removed itself, never followed: some tests plant links to folders outside their own.
-func removeTree(_ path: String) {
-    var status = stat()
-    guard lstat(path, &status) == 0 else { return }
-    if status.st_mode & S_IFMT == S_IFDIR, let names = folderEntries(path) {
-        for name in names { removeTree(path + "/" + name) }
-        rmdir(path)
-    } else {
-        unlink(path)
-    }
-}

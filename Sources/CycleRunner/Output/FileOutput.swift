@@ -138,51 +138,27 @@ func removeTree(_ path: String) {
         unlink(path)
         return
     }
-    if let directory = opendir(path) {
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name != ".", name != ".." { names.append(name) }
-        }
-        closedir(directory)
-        for name in names { removeTree(path + "/" + name) }
-    }
+    for name in folderEntries(path) ?? [] { removeTree(path + "/" + name) }
     rmdir(path)
-}
-
-/// Names in a folder (without . and ..), or none when it cannot be read.
-func folderEntries(_ path: String) -> [String] {
-    guard let directory = opendir(path) else { return [] }
-    defer { closedir(directory) }
-    var names: [String] = []
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-        }
-        if name != ".", name != ".." { names.append(name) }
-    }
-    return names
 }
 
 /// Removes what killed runs left in an output folder: staging folders and `*.tmp-<pid>` files
 /// whose process is gone. Only the folders a close writes are searched, and nothing is followed
 /// through a symlink.
 public func removeLeftovers(outputFolder: String) {
-    for name in folderEntries(outputFolder) {
+    for name in folderEntries(outputFolder) ?? [] {
         if let pid = ownerPid(name, marker: ".staging-"), name.hasPrefix(".staging-"), !processIsAlive(pid) {
             removeTree(outputFolder + "/" + name)
         }
     }
     var folders = [outputFolder + "/invoices"]
     for top in ["closes", "statements"] where pathKind(outputFolder + "/" + top) == .folder {
-        for name in folderEntries(outputFolder + "/" + top) {
+        for name in folderEntries(outputFolder + "/" + top) ?? [] {
             folders.append(outputFolder + "/" + top + "/" + name)
         }
     }
     for folder in folders where pathKind(folder) == .folder {
-        for name in folderEntries(folder) {
+        for name in folderEntries(folder) ?? [] {
             if let pid = ownerPid(name, marker: ".tmp-"), !processIsAlive(pid) { unlink(folder + "/" + name) }
         }
     }
