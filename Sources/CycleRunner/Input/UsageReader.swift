@@ -21,9 +21,16 @@ public struct UsageRows: RandomAccessCollection, Sendable {
     public var startIndex: Int { 0 }
 
     public subscript(position: Int) -> UsageRecord {
+        let chunk = chunk(containing: position)
+        return chunks[chunk][position - starts[chunk]]
+    }
+
+    /// The chunk that holds `position`: the one its block starts in, or a later one.
+    @inline(__always)
+    private func chunk(containing position: Int) -> Int {
         var chunk = Int(chunkAtBlock[position >> UsageRows.blockShift])
         while chunk + 1 < starts.count, starts[chunk + 1] <= position { chunk += 1 }
-        return chunks[chunk][position - starts[chunk]]
+        return chunk
     }
 
     /// Calls `body` with the records at `range` in place, a run of one chunk at a time, and the
@@ -31,8 +38,7 @@ public struct UsageRows: RandomAccessCollection, Sendable {
     /// without copying each record (and retaining its event id) through the subscript.
     func forEachRun(in range: Range<Int>, _ body: (UnsafeBufferPointer<UsageRecord>, Int) -> Void) {
         guard !range.isEmpty else { return }
-        var chunk = Int(chunkAtBlock[range.lowerBound >> UsageRows.blockShift])
-        while chunk + 1 < starts.count, starts[chunk + 1] <= range.lowerBound { chunk += 1 }
+        var chunk = chunk(containing: range.lowerBound)
         var position = range.lowerBound
         while position < range.upperBound {
             let offset = position - starts[chunk]
