@@ -143,7 +143,10 @@ func removeTree(_ path: String) {
 }
 
 /// Removes what killed runs left in an output folder: staging folders and `*.tmp-<pid>` files
-/// whose process is gone. Only the folders a close writes are searched, and nothing is followed
+/// whose process is gone. Only the folders where a close makes such files are searched: the
+/// output folder (staging folders) and the close folders (`rejected.csv` is written through a
+/// temporary file). Statements and invoices only ever arrive by renames out of the staging
+/// folder, and listing ten thousand org folders was a tenth of a rerun. Nothing is followed
 /// through a symlink.
 public func removeLeftovers(outputFolder: String) {
     for name in folderEntries(outputFolder) ?? [] {
@@ -151,10 +154,10 @@ public func removeLeftovers(outputFolder: String) {
             removeTree(outputFolder + "/" + name)
         }
     }
-    var folders = [outputFolder + "/invoices"]
-    for top in ["closes", "statements"] where pathKind(outputFolder + "/" + top) == .folder {
-        for name in folderEntries(outputFolder + "/" + top) ?? [] {
-            folders.append(outputFolder + "/" + top + "/" + name)
+    var folders: [String] = []
+    if pathKind(outputFolder + "/closes") == .folder {
+        for name in folderEntries(outputFolder + "/closes") ?? [] {
+            folders.append(outputFolder + "/closes/" + name)
         }
     }
     for folder in folders where pathKind(folder) == .folder {

@@ -108,20 +108,50 @@ public enum OutputWriter {
         return staged
     }
 
-    /// Whether every listed file exists with its recorded size and content hash.
+    /// Whether every listed file exists with its recorded size and content hash. This is all a
+    /// rerun with nothing new does, so it reads each file into a buffer its worker keeps, up to
+    /// one byte past the recorded size (a longer file is a mismatch without a stat): a new
+    /// zero-filled array and an fstat per file were a fifth of the rerun's time.
     static func allPresent(_ files: [RenderedFile], in folder: String) -> Bool {
         let mismatch = FirstError()
         struct Mismatch: Error {}
-        inParallel(files.count) { index in
-            let file = files[index]
-            guard let bytes = readWholeFile(folder + "/" + file.path), bytes.count == file.size,
-                contentHash(bytes) == file.contentHash
-            else {
-                mismatch.set(Mismatch())
-                return
+        let filesPerPiece = 256
+        inParallel((files.count + filesPerPiece - 1) / filesPerPiece) { piece in
+            var buffer: [UInt8] = []
+            for file in files[(piece * filesPerPiece)..<min(files.count, (piece + 1) * filesPerPiece)] {
+                if mismatch.isSet { return }
+                guard
+                    let hash = contentHash(ofFile: folder + "/" + file.path, expectedSize: file.size, buffer: &buffer),
+                    hash == file.contentHash
+                else {
+                    mismatch.set(Mismatch())
+                    return
+                }
             }
         }
         return !mismatch.isSet
+    }
+
+    /// The content hash of the file at `path` if it holds exactly `expectedSize` bytes, read
+    /// into `buffer`; nil if it cannot be read or its size differs. The file is opened without
+    /// blocking, so a FIFO planted under a file's name reads as empty instead of waiting.
+    static func contentHash(ofFile path: String, expectedSize: Int, buffer: inout [UInt8]) -> Int64? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        let wanted = expectedSize + 1
+        if buffer.count < wanted { buffer = [UInt8](repeating: 0, count: max(wanted, 2 * buffer.count)) }
+        return buffer.withUnsafeMutableBytes { raw -> Int64? in
+            var done = 0
+            while done < wanted {
+                let count = read(descriptor, raw.baseAddress! + done, wanted - done)
+                if count < 0 { return nil }
+                if count == 0 { break }
+                done += count
+            }
+            guard done == expectedSize else { return nil }
+            return contentHash(UnsafeRawBufferPointer(rebasing: raw[0..<done]))
+        }
     }
 
     /// A 64-bit hash of a file's bytes, eight at a time: a check that the file is the one
@@ -129,28 +159,30 @@ public enum OutputWriter {
     /// one multiply per byte, took most of a rerun that had nothing to write; a ledger that
     /// recorded FNV-1a hashes sees every file as changed once and writes the same bytes again.
     static func contentHash(_ bytes: [UInt8]) -> Int64 {
-        bytes.withUnsafeBytes { raw -> Int64 in
-            var state: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(raw.count)
-            var offset = 0
-            while offset + 8 <= raw.count {
-                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                state = (state ^ word) &* 0x9E37_79B9_7F4A_7C15
-                state ^= state >> 29
-                offset += 8
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < raw.count {
-                tail |= UInt64(raw[offset]) << shift
-                shift += 8
-                offset += 1
-            }
-            state = (state ^ tail) &* 0x9E37_79B9_7F4A_7C15
-            state ^= state >> 33
-            state &*= 0xFF51_AFD7_ED55_8CCD
-            state ^= state >> 33
-            return Int64(bitPattern: state)
+        bytes.withUnsafeBytes { contentHash($0) }
+    }
+
+    static func contentHash(_ raw: UnsafeRawBufferPointer) -> Int64 {
+        var state: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(raw.count)
+        var offset = 0
+        while offset + 8 <= raw.count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            state = (state ^ word) &* 0x9E37_79B9_7F4A_7C15
+            state ^= state >> 29
+            offset += 8
         }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < raw.count {
+            tail |= UInt64(raw[offset]) << shift
+            shift += 8
+            offset += 1
+        }
+        state = (state ^ tail) &* 0x9E37_79B9_7F4A_7C15
+        state ^= state >> 33
+        state &*= 0xFF51_AFD7_ED55_8CCD
+        state ^= state >> 33
+        return Int64(bitPattern: state)
     }
 
     /// Renders every file of `set` into `<output>/.staging-<pid>/` (see `stagedName`), after removing what killed
