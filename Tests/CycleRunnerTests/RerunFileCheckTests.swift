@@ -49,6 +49,17 @@ struct RerunFileCheckTests {
         #expect(OutputWriter.allPresent(everything, in: folder) == (damage == .none))
     }
 
+    /// A listed size no file of ours reaches (a damaged list) is a mismatch, not a crash.
+    @Test(arguments: [-1, Int.max, Int.max - 1, 1 << 32])
+    func anImpossibleListedSizeIsAMismatch(_ size: Int) throws {
+        let folder = TestPaths.temporaryFolder("rerun-size")
+        defer { removeTree(folder) }
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: folder + "/a.xml"))
+        var buffer: [UInt8] = []
+        #expect(OutputWriter.contentHash(ofFile: folder + "/a.xml", expectedSize: size, buffer: &buffer) == nil)
+        #expect(!OutputWriter.allPresent([RenderedFile(path: "a.xml", size: size, contentHash: 0)], in: folder))
+    }
+
     /// The hash of a file read into a reused buffer is the hash of its bytes, whatever the
     /// buffer held before (a longer file's bytes must not leak into a shorter one's hash).
     @Test func aReusedBufferHashesEachFileAlone() throws {

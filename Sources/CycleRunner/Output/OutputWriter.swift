@@ -136,6 +136,9 @@ public enum OutputWriter {
     /// into `buffer`; nil if it cannot be read or its size differs. The file is opened without
     /// blocking, so a FIFO planted under a file's name reads as empty instead of waiting.
     static func contentHash(ofFile path: String, expectedSize: Int, buffer: inout [UInt8]) -> Int64? {
+        // A size no file of ours reaches (a damaged or hand-edited list) is a mismatch, not an
+        // allocation of that size or an overflow of `expectedSize + 1`.
+        guard expectedSize >= 0, expectedSize < 1 << 32 else { return nil }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
