@@ -188,20 +188,3 @@ public func syncFolder(_ path: String) {
     @_silgen_name("syncfs")
     func linuxSyncfs(_ descriptor: Int32) -> Int32
 #endif
-
-/// A whole file's bytes, or nil when it cannot be read.
-public func readWholeFile(_ path: String) -> [UInt8]? {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return nil }
-    defer { close(descriptor) }
-    var info = stat()
-    guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-    var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-    var done = 0
-    while done < bytes.count {
-        let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + done, $0.count - done) }
-        if count <= 0 { return nil }
-        done += count
-    }
-    return bytes
-}

@@ -161,10 +161,6 @@ public enum OutputWriter {
     /// written, not a defence against tampering (the ledger's own chain is for that). FNV-1a,
     /// one multiply per byte, took most of a rerun that had nothing to write; a ledger that
     /// recorded FNV-1a hashes sees every file as changed once and writes the same bytes again.
-    static func contentHash(_ bytes: [UInt8]) -> Int64 {
-        bytes.withUnsafeBytes { contentHash($0) }
-    }
-
     static func contentHash(_ raw: UnsafeRawBufferPointer) -> Int64 {
         var state: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(raw.count)
         var offset = 0
@@ -186,6 +182,11 @@ public enum OutputWriter {
         state &*= 0xFF51_AFD7_ED55_8CCD
         state ^= state >> 33
         return Int64(bitPattern: state)
+    }
+
+    /// The same hash of an array's bytes.
+    static func contentHash(_ bytes: [UInt8]) -> Int64 {
+        bytes.withUnsafeBytes { contentHash($0) }
     }
 
     /// Renders every file of `set` into `<output>/.staging-<pid>/` (see `stagedName`), after removing what killed
