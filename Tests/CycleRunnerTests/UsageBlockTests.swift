@@ -1,7 +1,8 @@
 // Proves that the ledger's usage id blocks are exactly what packing the applied rows one after
 // another gives: a block ends with the row that brings it to the target size, whatever the
 // lengths of the ids, the target and the windows summed on every core, and each block holds
-// its rows' hashes, id lengths and ids in the applied order.
+// its rows' hashes, id lengths and ids in the applied order; and that a close lists its
+// applied rows in reading order, each once.
 import Foundation
 import GRDB
 import Invoicing
@@ -25,7 +26,8 @@ struct UsageBlockTests {
                     origin: RowOrigin(fileIndex: 0, lineNumber: Int32(index)))
             })
         let hashes = (0..<rows).map { Int64($0) &* 0x1E37_79B9_7F4A_7C15 }
-        // Applied in an order unlike the rows', as the engine gathers them org by org.
+        // Applied in an order unlike the rows': the engine lists them in reading order, but
+        // packing must not depend on that.
         let indices = (0..<rows).map { Int32(($0 * 7_919) % rows) }
         return AppliedUsage(
             records: records, indices: indices, hasher: UsageHasher(orgPrefixes: [], users: [], actions: []),
@@ -117,5 +119,46 @@ struct UsageBlockTests {
             let bytes: Data = row["ids"]
             #expect(Array(bytes) == expected[position].bytes, "block \(position)")
         }
+    }
+
+    /// Bits at the ends of words, in the last partial word, and none at all.
+    @Test(arguments: [
+        [Int32](), [0], [63], [64], [0, 1, 2, 63, 64, 65, 127, 128], [5, 700, 701, 1_023, 4_095], Array(0..<300),
+    ])
+    func setPositionsListsTheMarkedRowsInOrder(_ rows: [Int32]) {
+        let rowCount = 4_096
+        var words = [UInt64](repeating: 0, count: (rowCount + 63) / 64)
+        // Marked in an order unlike the rows', as the engine's orgs finish.
+        for row in rows.reversed() { words[Int(row) >> 6] |= 1 << UInt64(row & 63) }
+        #expect(CloseWork.setPositions(words, expectedCount: rows.count) == rows)
+    }
+
+    /// A close's usage id blocks hold each applied row once, in the order the rows were read
+    /// (the generator numbers event ids in that order), whichever org each belongs to.
+    @Test func aCloseStoresAppliedIdsInReadingOrder() throws {
+        let folder = TestPaths.temporaryFolder("usage-block-order-input")
+        let options = GeneratorOptions(orgs: 30, months: 2, eventsPerOrgMonth: 25, seed: 17, dirtyPercent: 0)
+        try InputGenerator.write(options, to: folder)
+        let output = TestPaths.temporaryFolder("usage-block-order")
+        _ = try Fixtures.close(folder, output, through: options.lastDay)
+        let blobs = try DatabaseQueue(path: output + "/ledger.sqlite").read { db in
+            try Data.fetchAll(db, sql: "SELECT ids FROM applied_usage_blocks ORDER BY run_id, block")
+        }
+        var ids: [String] = []
+        for blob in blobs {
+            let bytes = [UInt8](blob)
+            var offset = 0
+            while offset < bytes.count {
+                let length = Int(bytes[offset + 8]) | Int(bytes[offset + 9]) << 8
+                ids.append(String(decoding: bytes[(offset + 10)..<(offset + 10 + length)], as: UTF8.self))
+                offset += 10 + length
+            }
+        }
+        let usageRows =
+            try String(contentsOfFile: folder + "/usage/2026-01.csv", encoding: .utf8)
+            .split(separator: "\n").count - 1
+        #expect(ids.count > usageRows)
+        #expect(ids == ids.sorted())
+        #expect(Set(ids).count == ids.count)
     }
 }

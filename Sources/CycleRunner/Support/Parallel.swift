@@ -57,6 +57,14 @@ final class ResultSlots<Value: Sendable>: @unchecked Sendable {
         slots[index] = value
     }
 
+    /// The value at `index`, moved out of its slot (which is left empty).
+    func take(_ index: Int) -> Value {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let value = slots[index].take() else { preconditionFailure("slot \(index) is empty") }
+        return value
+    }
+
     /// The values, moved out of the slots (which are left empty): for results holding many
     /// references (an org's periods and documents), copying them retained each one again.
     func takeValues() -> [Value] {
