@@ -287,6 +287,7 @@ public enum ClosePipeline {
                     documentsByOrg: try ledger.documentSummaries(since: work.periods.map(\.periodStart).min()))
                 try set.loadReportContext(from: ledger)
                 let ready = try stage(set, into: area, catalog: catalog, options: options)
+                freeInBackground(consume set)
                 try phase("staged", options)
                 try ledger.recordRendered(run: runId, files: ready.manifest)
                 staged = ready

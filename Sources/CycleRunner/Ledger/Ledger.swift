@@ -900,23 +900,27 @@ enum RenderedManifest {
     static func pack(_ files: [RenderedFile]) -> Data {
         // Written in place into a buffer of the list's exact size (3.5 MB for 66,714 files).
         var packed = Data(count: files.reduce(0) { $0 + $1.path.utf8.count + 20 })
+        // Paths are copied whole and numbers stored as little-endian words: a byte at a time,
+        // packing took 15 ms of the commit's end, on one thread while the other cores idled.
         packed.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
             var index = 0
-            func append(_ value: UInt64, bytes count: Int) {
-                for offset in 0..<count {
-                    raw[index + offset] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(offset)))
-                }
-                index += count
-            }
             for file in files {
-                append(UInt64(file.path.utf8.count), bytes: 4)
-                for byte in file.path.utf8 {
-                    raw[index] = byte
-                    index += 1
+                var path = file.path
+                path.withUTF8 { utf8 in
+                    raw.storeBytes(of: UInt32(utf8.count).littleEndian, toByteOffset: index, as: UInt32.self)
+                    index += 4
+                    if let source = utf8.baseAddress {
+                        (raw.baseAddress! + index).copyMemory(from: source, byteCount: utf8.count)
+                    }
+                    index += utf8.count
                 }
-                append(UInt64(bitPattern: Int64(file.size)), bytes: 8)
-                append(UInt64(bitPattern: file.contentHash), bytes: 8)
+                let size = UInt64(bitPattern: Int64(file.size)).littleEndian
+                let hash = UInt64(bitPattern: file.contentHash).littleEndian
+                raw.storeBytes(of: size, toByteOffset: index, as: UInt64.self)
+                raw.storeBytes(of: hash, toByteOffset: index + 8, as: UInt64.self)
+                index += 16
             }
+            precondition(index == raw.count, "the manifest's size was computed from the same paths")
         }
         return packed
     }
