@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import file_floor  # noqa: E402  (beside this script, found through the line above)
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -180,13 +182,8 @@ def c_file_floor(output: Path, work: Path) -> tuple[float | None, str]:
     try:
         run([compiler, "-O2", "-o", str(program), str(ROOT / "bench" / "file_floor.c"), "-lpthread"])
         with open(listing, "w") as out:
-            for root, _, names in os.walk(output):
-                for name in sorted(names):
-                    path = Path(root) / name
-                    relative = path.relative_to(output).as_posix()
-                    if relative.startswith("ledger.sqlite"):
-                        continue
-                    out.write(f"{relative}\t{path.stat().st_size}\n")
+            for relative, size in file_floor.output_files(str(output)):
+                out.write(f"{relative}\t{size}\n")
         shutil.rmtree(scratch, ignore_errors=True)
         printed = run([str(program), str(listing), str(scratch), "1"]).stdout
         match = re.search(r"total ([\d.]+) s", printed)
@@ -268,9 +265,6 @@ def measure(args, binary: str, work: Path, input_folder: Path, usage_files: list
     # doubling it on /dev/shm), else by file_floor.py. Small in --tiny, where it only has to work.
     floor_seconds, floor_tool = c_file_floor(output, work)
     if floor_seconds is None:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import file_floor
-
         floor_seconds = file_floor.measure(str(output), str(work / "file-floor"))["total_seconds"]
         floor_tool = f"file_floor.py ({floor_tool})"
     results["file_floor_seconds"] = floor_seconds

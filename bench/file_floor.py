@@ -12,9 +12,8 @@ import time
 
 
 
-def measure(source: str, work: str) -> dict:
-    """Creates, syncs and renames into place the files of `source` under `work`; returns the
-    counts and seconds, and removes `work`."""
+def output_files(source: str) -> list[tuple[str, int]]:
+    """The files a close wrote under `source` (its ledger aside), as (relative path, size)."""
     files = []
     for root, _, names in os.walk(source):
         for name in names:
@@ -23,6 +22,13 @@ def measure(source: str, work: str) -> dict:
             if relative.startswith("ledger.sqlite"):
                 continue
             files.append((relative, os.path.getsize(path)))
+    return files
+
+
+def measure(source: str, work: str) -> dict:
+    """Creates, syncs and renames into place the files of `source` under `work`; returns the
+    counts and seconds, and removes `work`."""
+    files = output_files(source)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     staging = os.path.join(work, ".staging")
