@@ -225,6 +225,14 @@ struct SeparatedFields: Sendable {
 /// A buffer that workers fill at disjoint indices.
 struct SharedBuffer<Element>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<Element>
+
+    /// Initializes the uninitialized places from `start` on with copies of `elements`.
+    func initialize(at start: Int, from elements: [Element]) {
+        guard !elements.isEmpty else { return }
+        precondition(start >= 0 && start + elements.count <= buffer.count, "the elements fit in the buffer")
+        _ = UnsafeMutableBufferPointer(rebasing: buffer[start..<(start + elements.count)])
+            .initialize(fromContentsOf: elements)
+    }
 }
 
 /// Elements that workers read in place, for the length of a call that keeps them alive.
