@@ -1,6 +1,7 @@
 // Proves that a close hashes its rows for the chain as it inserts them exactly as reading them
-// back from SQLite would: a value bound is hashed as SQLite stores it, rows are inserted in
-// their chain query's order, and a ledger's hashes are the ones earlier versions wrote.
+// back from SQLite would: a value bound is hashed as SQLite stores it (long values where they
+// are), rows are inserted in their chain query's order, and a ledger's hashes are the ones
+// earlier versions wrote.
 import Foundation
 import GRDB
 import Invoicing
@@ -78,6 +79,52 @@ struct ChainHashingTests {
         #expect(inPlace != asString)
         #expect(stored.count == 2)
         #expect(stored[0] == stored[1])
+    }
+
+    /// A commit's long values (its JSON rows, its id blocks) are hashed where they are, between
+    /// the bytes around them, and the bytes are handed over between any two rows: rows of
+    /// short and long values in any mix, over several hand-overs, hash as reading them back does.
+    @Test func rowsOfLongAndShortValuesHashAsReadBack() async {
+        let rows = Gen.int(in: 0...3_000).array(of: 2...2).array(of: 0...300)
+        await propertyCheck(count: 60, input: rows) { rows in
+            let (inserted, readBack) = try! DatabaseQueue().write { db in
+                try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, record TEXT, ids BLOB)")
+                let hash = BackgroundSHA256()
+                let hasher = RowHasher(hash)
+                let insert = try RowInsert(db, sql: "INSERT INTO t (id, record, ids) VALUES (?, ?, ?)")
+                for (id, lengths) in rows.enumerated() {
+                    let record = JSONOut.encodedText(String(repeating: "é", count: lengths[0] / 2))
+                    let ids = (0..<lengths[1] * 3).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ id) }
+                    try ids.withUnsafeBytes { bytes in
+                        try insert.execute { row in
+                            row.add(id)
+                            row.add(record)
+                            row.add(blobInPlace: bytes)
+                        }
+                    }
+                    hasher.startRow()
+                    hasher.add(Int64(id))
+                    hasher.add(text: record)
+                    hasher.add(blob: ids)
+                }
+                hasher.flush()
+                let readHash = BackgroundSHA256()
+                try Ledger.hashRows(db, into: readHash, "SELECT id, record, ids FROM t ORDER BY id")
+                return (hash.hexDigest(), readHash.hexDigest())
+            }
+            #expect(inserted == readBack)
+        }
+    }
+
+    /// An empty blob bound in place is stored as an empty blob, not as NULL.
+    @Test func anEmptyBlobBoundInPlaceIsStoredAsABlob() throws {
+        let stored = try DatabaseQueue().write { db in
+            try db.execute(sql: "CREATE TABLE t (ids BLOB)")
+            let insert = try RowInsert(db, sql: "INSERT INTO t (ids) VALUES (?)")
+            try [UInt8]().withUnsafeBytes { bytes in try insert.execute { $0.add(blobInPlace: bytes) } }
+            return try String.fetchOne(db, sql: "SELECT typeof(ids) || length(ids) FROM t")
+        }
+        #expect(stored == "blob0")
     }
 
     /// Key texts whose byte order differs from Swift's `<`, with NULs and shared prefixes.

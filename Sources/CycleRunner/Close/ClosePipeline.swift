@@ -143,7 +143,9 @@ public enum ClosePipeline {
         var rejected = orgRejected
         var counts = orgCounts
         var profiles: [String: OrgProfile] = [:]
+        profiles.reserveCapacity(storedOrgs.count + fileOrgs.count)
         var states: [String: OrgState] = [:]
+        states.reserveCapacity(storedOrgs.count)
         for stored in storedOrgs {
             profiles[stored.profile.id.rawValue] = stored.profile
             if let state = stored.state { states[stored.profile.id.rawValue] = state }

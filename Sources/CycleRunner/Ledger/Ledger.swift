@@ -570,15 +570,25 @@ extension Ledger {
     static func insertUsageBlocks(
         _ blocks: Lookahead<UsageBlock.Builder>, runId: Int64, db: Database, hashingInto hasher: RowHasher
     ) throws {
-        let statement = try db.makeStatement(
-            sql: "INSERT INTO applied_usage_blocks (run_id, block, entries, ids) VALUES (?, ?, ?, ?)")
+        // The chain hashes a block's number, entries and ids, not its run id, so the row is
+        // hashed here rather than as bound. The ids (4 MB a block) are bound and hashed where
+        // they are: as `Data`, bound through GRDB, they were copied twice more.
+        let statement = try RowInsert(
+            db, sql: "INSERT INTO applied_usage_blocks (run_id, block, entries, ids) VALUES (?, ?, ?, ?)")
         var blockNumber = 0
         while let block = blocks.next() {
-            try statement.execute(arguments: [runId, blockNumber, block.entries, block.data])
+            try block.bytes.withUnsafeBytes { ids in
+                try statement.execute { row in
+                    row.add(runId)
+                    row.add(blockNumber)
+                    row.add(block.entries)
+                    row.add(blobInPlace: ids)
+                }
+            }
             hasher.startRow()
             hasher.add(Int64(blockNumber))
             hasher.add(Int64(block.entries))
-            block.bytes.withUnsafeBytes { hasher.add(blob: $0) }
+            hasher.add(blob: block.bytes)
             blockNumber += 1
         }
     }
@@ -870,8 +880,6 @@ enum UsageBlock {
             }
             entries += 1
         }
-
-        var data: Data { Data(bytes) }
     }
 
     static func forEach(_ block: Data, _ body: (String, Int64) -> Void) {

@@ -31,6 +31,8 @@ struct RowInsert {
         fileprivate var failure: Int32 = SQLITE_OK
         /// The texts SQLite was given the address of, held until the row is stepped.
         fileprivate var boundInPlace: [OwnedText]
+        /// Whether SQLite was given the address of bytes the caller holds.
+        fileprivate var boundCallersBytes = false
 
         fileprivate init(handle: OpaquePointer, hasher: RowHasher?, boundInPlace: [OwnedText]) {
             self.handle = handle
@@ -64,9 +66,22 @@ struct RowInsert {
         /// length stores what binding it as a C string would.
         mutating func add(_ text: OwnedText) {
             index += 1
-            hasher?.add(text: UnsafeRawBufferPointer(text.bytes))
+            hasher?.add(text: text)
             check(sqlite3_bind_text(handle, index, text.start, Int32(text.count), staticText))
             boundInPlace.append(text)
+        }
+
+        /// Binds `bytes` where they are, as a blob (not hashed: a caller that hashes its rows
+        /// adds them itself). The caller keeps them alive and unchanged until the row is stepped.
+        mutating func add(blobInPlace bytes: UnsafeRawBufferPointer) {
+            index += 1
+            if let start = bytes.baseAddress, !bytes.isEmpty {
+                check(sqlite3_bind_blob(handle, index, start, Int32(bytes.count), staticText))
+                boundCallersBytes = true
+            } else {
+                // A null address would bind NULL, not an empty blob.
+                check(sqlite3_bind_zeroblob(handle, index, 0))
+            }
         }
 
         mutating func add(_ text: OwnedText?) {
@@ -98,7 +113,7 @@ struct RowInsert {
         // Resetting after the row keeps the statement from holding the table open between rows;
         // clearing the texts bound in place leaves no address of a freed one in the statement.
         sqlite3_reset(handle)
-        if !values.boundInPlace.isEmpty { sqlite3_clear_bindings(handle) }
+        if !values.boundInPlace.isEmpty || values.boundCallersBytes { sqlite3_clear_bindings(handle) }
         inPlace.keep(&values.boundInPlace)
         guard code == SQLITE_DONE else {
             throw DatabaseError(

@@ -88,8 +88,16 @@ public struct SHA256 {
     }
 
     public static func appendField(_ tag: UInt8, _ bytes: UnsafeRawBufferPointer, to buffer: inout [UInt8]) {
+        appendFieldHeader(tag, valueBytes: bytes.count, to: &buffer)
+        buffer.append(contentsOf: bytes)
+        buffer.append(0x0A)
+    }
+
+    /// What `appendField` puts before the value's bytes: the field's length (the tag and the
+    /// value) in decimal, a colon and the tag.
+    static func appendFieldHeader(_ tag: UInt8, valueBytes: Int, to buffer: inout [UInt8]) {
         // The length in decimal, most significant digit first, without an array for the digits.
-        let length = bytes.count + 1
+        let length = valueBytes + 1
         var power = 1
         while length / power >= 10 { power *= 10 }
         repeat {
@@ -98,8 +106,6 @@ public struct SHA256 {
         } while power > 0
         buffer.append(0x3A)
         buffer.append(tag)
-        buffer.append(contentsOf: bytes)
-        buffer.append(0x0A)
     }
 
     public mutating func field(_ value: Int64?) { field(value.map { String($0) } ?? "null") }
