@@ -96,6 +96,16 @@ struct DirectJSONTests {
         #expect(paths.count > 20)
     }
 
+    /// Dates are written digit by digit, not through their description: years of fewer than
+    /// four digits are padded, and a year beyond 9999 is written as its description is.
+    @Test(arguments: [(1, 1, 1), (999, 12, 31), (2026, 2, 28), (2024, 2, 29), (9999, 12, 31), (10_000, 1, 1)])
+    func datesMatchFoundation(year: Int, month: Int, day: Int) throws {
+        let date = CivilDate(year: year, month: month, day: day)
+        try Self.compare(date)
+        try Self.compare([date, date])
+        #expect(String(decoding: JSONOut.encode(date), as: UTF8.self) == "\"\(date.description)\"")
+    }
+
     /// The states and statements of real closes rarely hold a queue, a proration, a pending
     /// plan or texts that need escaping; these are made so here.
     @Test func awkwardTextsAndRareMembersMatchFoundation() throws {
