@@ -1,6 +1,7 @@
 // Proves document numbers are formed as <prefix><YYYY>-<six or more digits>, are gapless per
 // prefix and year across several closes, across a year boundary and after an interrupted close,
-// and that invoices.csv, the UBL XML and journal.csv agree on every document's totals.
+// that documents are numbered in the order a stable sort by their numbering key gives, and
+// that invoices.csv, the UBL XML and journal.csv agree on every document's totals.
 import Foundation
 import Invoicing
 import PropertyBased
@@ -42,6 +43,29 @@ import Testing
             Fixtures.lines(output + "/closes/\(through)/invoices.csv").dropFirst().map {
                 String($0.split(separator: ",")[0])
             }
+        }
+    }
+
+    /// Few instants, orgs, sources and ids, so that most keys tie on the instant and many on
+    /// every field: the order is a stable sort by key, whole ties in position order.
+    @Test func numberingOrderIsAStableSortByKey() async throws {
+        let template = try #require(
+            runOrg(testProfile(plan: "standard", start: "2026-01-01"), through: "2026-01-01").documents.first)
+        let sources: [DocumentSource] = [.renewal, .topUp, .refund]
+        let texts = ["", "a", "b", "e\u{301}", "\u{e9}", "org10", "org9"]
+        let fields = Gen.int(in: 0...1_000).array(of: 4...4)
+        await propertyCheck(count: 300, input: fields.array(of: 0...80)) { rows in
+            let keys = rows.map { row in
+                var key = NumberingKey(template)
+                key.issueInstant = Instant(microseconds: Int64(row[0] % 3) * 86_400_000_000 - 1)
+                key.orgId = texts[row[1] % texts.count]
+                key.source = sources[row[2] % sources.count]
+                key.sourceId = texts[row[3] % texts.count]
+                return key
+            }
+            // Whole ties by position, written out rather than left to the sort's stability.
+            let expected = keys.indices.sorted { keys[$0] < keys[$1] || (!(keys[$1] < keys[$0]) && $0 < $1) }
+            #expect(CloseWork.numberingOrder(keys) == expected)
         }
     }
 

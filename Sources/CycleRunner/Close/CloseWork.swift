@@ -499,6 +499,28 @@ struct CloseWork {
         return result
     }
 
+    /// The positions of `keys` in key order, equal keys in position order (a stable sort by
+    /// key). Instants are sorted as integers first (`instantOrder`, as the engine's events
+    /// are), and only each run of equal instants, already in position order, is sorted by the
+    /// whole key: the stable sort by key took 400,000 closure comparisons for 26,709 documents,
+    /// on one core while the others waited.
+    static func numberingOrder(_ keys: [NumberingKey]) -> [Int] {
+        let instants = keys.map(\.issueInstant.microseconds)
+        var order = instantOrder(instants)
+        keys.withUnsafeBufferPointer { buffer in
+            var runStart = 0
+            for index in stride(from: 1, through: order.count, by: 1) {
+                guard index == order.count || instants[order[index]] != instants[order[runStart]] else { continue }
+                if index - runStart > 1 {
+                    let run = order[runStart..<index].sorted { buffer[$0] < buffer[$1] }
+                    order.replaceSubrange(runStart..<index, with: run)
+                }
+                runStart = index
+            }
+        }
+        return order
+    }
+
     /// Numbers the close's documents in the order of §6.8, continuing the ledger's gapless
     /// sequences, and resolves each credit note's reference to its purchase's invoice.
     mutating func number(ledger: Ledger, issuer: Issuer) throws {
@@ -506,13 +528,7 @@ struct CloseWork {
         // Indices are sorted by small keys and the documents moved into place by swaps: sorting
         // documents, or comparing them whole, copied two of them per comparison. The issue
         // instant, compared first, settles most comparisons without copying a key's strings.
-        let keys = documents.map(NumberingKey.init)
-        let instants = keys.map(\.issueInstant.microseconds)
-        let order = keys.withUnsafeBufferPointer { buffer in
-            buffer.indices.sorted {
-                instants[$0] != instants[$1] ? instants[$0] < instants[$1] : buffer[$0] < buffer[$1]
-            }
-        }
+        let order = CloseWork.numberingOrder(documents.map(NumberingKey.init))
         documents.permute(by: order)
         var invoiceByPurchase = knownPurchaseInvoices
         for index in documents.indices {

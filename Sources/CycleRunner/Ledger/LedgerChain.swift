@@ -85,15 +85,26 @@ extension Ledger {
     public static func inputHash(folder: String, files: [String]) -> String {
         var hash = SHA256()
         hash.field("cycle-runner inputs 1")
+        // One buffer for every read: a new megabyte for each (as `FileHandle.read` returned
+        // them) was fresh memory the kernel faulted in and zeroed, 40 % of this hash's time
+        // while it runs beside the engine.
+        let chunkBytes = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkBytes, alignment: 64)
+        defer { buffer.deallocate() }
         for name in files {
             hash.field(name)
-            guard let handle = FileHandle(forReadingAtPath: folder + "/" + name) else {
+            let descriptor = open(folder + "/" + name, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
                 hash.field("unreadable")
                 continue
             }
-            defer { try? handle.close() }
-            while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                chunk.withUnsafeBytes { hash.update($0) }
+            defer { close(descriptor) }
+            // As before, a read that fails ends the file's bytes where it failed.
+            while true {
+                let count = Glibc.read(descriptor, buffer, chunkBytes)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                hash.update(UnsafeRawBufferPointer(start: buffer, count: count))
             }
             hash.field("end")
         }
