@@ -83,7 +83,8 @@ struct UsageSortingTests {
     /// than the others, more parts than words, and no rows at all.
     @Test(arguments: [(0, 1), (0, 4), (63, 2), (64, 2), (65, 2), (129, 3), (200, 16), (1_000, 7)])
     func partsOfAnySizeKeepEveryRowOnce(rowCount: Int, parts: Int) {
-        let seeds = (0..<rowCount).map { $0 * 7_919 % 1_000 }
+        // Instants up to 1,199 µs: a sixth of the rows are at or after the horizon, pending.
+        let seeds = (0..<rowCount).map { $0 * 7_919 % 1_200 }
         let usage = Self.rows(seeds, chunkSizes: [50, 100], orgCount: 5)
         let sorted = UsageByOrg.sort(
             usage, orgCount: 5, fileCount: 3, horizon: Self.horizon, applied: [:], hash: { _, _ in 0 },
@@ -92,6 +93,18 @@ struct UsageSortingTests {
         #expect((0..<5).map { Array(sorted.byOrg[$0]) } == expected.byOrg)
         #expect(sorted.pendingPerFile == expected.pending)
         #expect(sorted.byOrg.rows.count + sorted.pendingPerFile.reduce(0, +) == rowCount)
+    }
+
+    /// Without `parts`, as a close sorts them: enough rows for several parts per core.
+    @Test func theClosesOwnPartsMatchOnePassInReadingOrder() {
+        let seeds = (0..<100_000).map { $0 * 7_919 % 1_000_003 }
+        let usage = Self.rows(seeds, chunkSizes: [30_000, 7, 50_000], orgCount: 97)
+        let sorted = UsageByOrg.sort(
+            usage, orgCount: 97, fileCount: 3, horizon: Self.horizon, applied: [:], hash: { _, _ in 0 })
+        let expected = Self.reference(usage, orgCount: 97, applied: [:], hash: { _, _ in 0 })
+        #expect((0..<97).map { Array(sorted.byOrg[$0]) } == expected.byOrg)
+        #expect(sorted.pendingPerFile == expected.pending)
+        #expect(sorted.pendingPerFile.reduce(0, +) > 0)
     }
 
     @Test func eventIdsBeforeAnInstantAreFoundInReadingOrder() {

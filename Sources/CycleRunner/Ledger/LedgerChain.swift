@@ -99,9 +99,10 @@ extension Ledger {
                 continue
             }
             defer { close(descriptor) }
-            // As before, a read that fails ends the file's bytes where it failed.
+            // A read that fails ends the file's bytes where it failed, as before; one that a
+            // signal interrupted is made again.
             while true {
-                let count = Glibc.read(descriptor, buffer, chunkBytes)
+                let count = readBytes(descriptor, buffer, chunkBytes)
                 if count < 0, errno == EINTR { continue }
                 guard count > 0 else { break }
                 hash.update(UnsafeRawBufferPointer(start: buffer, count: count))
@@ -637,4 +638,9 @@ final class RunTotals {
         }
         nextQuery = end
     }
+}
+
+/// The C library's `read`, named at file scope: inside `Ledger`, `read` is its own method.
+private func readBytes(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    read(descriptor, buffer, count)
 }

@@ -74,6 +74,7 @@ struct RowInsert {
         /// Binds `bytes` where they are, as a blob (not hashed: a caller that hashes its rows
         /// adds them itself). The caller keeps them alive and unchanged until the row is stepped.
         mutating func add(blobInPlace bytes: UnsafeRawBufferPointer) {
+            precondition(hasher == nil, "a row hashed as bound binds no bytes it does not hash")
             index += 1
             if let start = bytes.baseAddress, !bytes.isEmpty {
                 check(sqlite3_bind_blob(handle, index, start, Int32(bytes.count), staticText))
