@@ -79,8 +79,8 @@ struct UsageSortingTests {
         }
     }
 
-    /// Parts are whole 64-row words: rows on both sides of a word's end, a last part shorter
-    /// than the others, more parts than words, and no rows at all.
+    /// Parts of any size: parts ending on both sides of a bitset word's end, a last part
+    /// shorter than the others, more parts than rows, and no rows at all.
     @Test(arguments: [(0, 1), (0, 4), (63, 2), (64, 2), (65, 2), (129, 3), (200, 16), (1_000, 7)])
     func partsOfAnySizeKeepEveryRowOnce(rowCount: Int, parts: Int) {
         // Instants up to 1,199 µs: a sixth of the rows are at or after the horizon, pending.

@@ -390,13 +390,19 @@ struct CloseWork {
     /// 20 million rows); each run of equal instants, already in position order, is then sorted
     /// stably by `precedes`, which is what the stable sort did with them.
     static func eventOrder(_ events: [OrgEvent]) -> [Int] {
-        let instants = events.map(\.instant.microseconds)
+        instantOrder(events.map(\.instant.microseconds)) { OrgEvent.precedes(events[$0], events[$1]) }
+    }
+
+    /// The positions of `instants` sorted by instant (`instantOrder`), each run of equal
+    /// instants, already in position order, then sorted stably by `tiesBy` (given positions):
+    /// a stable sort by (instant, `tiesBy`), whose closure is called only between equal instants.
+    static func instantOrder(_ instants: [Int64], tiesBy less: (Int, Int) -> Bool) -> [Int] {
         var order = instantOrder(instants)
         var runStart = 0
         for index in stride(from: 1, through: order.count, by: 1) {
             guard index == order.count || instants[order[index]] != instants[order[runStart]] else { continue }
             if index - runStart > 1 {
-                let run = order[runStart..<index].sorted { OrgEvent.precedes(events[$0], events[$1]) }
+                let run = order[runStart..<index].sorted(by: less)
                 order.replaceSubrange(runStart..<index, with: run)
             }
             runStart = index
@@ -500,25 +506,13 @@ struct CloseWork {
     }
 
     /// The positions of `keys` in key order, equal keys in position order (a stable sort by
-    /// key). Instants are sorted as integers first (`instantOrder`, as the engine's events
-    /// are), and only each run of equal instants, already in position order, is sorted by the
-    /// whole key: the stable sort by key took 400,000 closure comparisons for 26,709 documents,
-    /// on one core while the others waited.
+    /// key). Instants are sorted as integers first, as the engine's events are, and only runs
+    /// of equal instants by the whole key: the stable sort by key took 400,000 closure
+    /// comparisons for 26,709 documents, on one core while the others waited.
     static func numberingOrder(_ keys: [NumberingKey]) -> [Int] {
-        let instants = keys.map(\.issueInstant.microseconds)
-        var order = instantOrder(instants)
         keys.withUnsafeBufferPointer { buffer in
-            var runStart = 0
-            for index in stride(from: 1, through: order.count, by: 1) {
-                guard index == order.count || instants[order[index]] != instants[order[runStart]] else { continue }
-                if index - runStart > 1 {
-                    let run = order[runStart..<index].sorted { buffer[$0] < buffer[$1] }
-                    order.replaceSubrange(runStart..<index, with: run)
-                }
-                runStart = index
-            }
+            instantOrder(buffer.map(\.issueInstant.microseconds)) { buffer[$0] < buffer[$1] }
         }
-        return order
     }
 
     /// Numbers the close's documents in the order of §6.8, continuing the ledger's gapless

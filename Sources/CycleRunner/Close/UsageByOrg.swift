@@ -37,8 +37,8 @@ struct UsageByOrg: Sendable {
     /// Sorts the usage rows out, as one pass in reading order would: a row at or after
     /// `horizon` is pending; a row whose id is in `applied` is a duplicate when `hash` gives
     /// the stored hash and a conflict otherwise; every other row goes to its org. The rows are
-    /// cut into parts of whole 64-row words: each part is read on a core once to count its
-    /// rows per org (and mark them), then again to put them in their places, which the counts
+    /// cut into parts: each part is read on a core once to count its rows per org (and mark
+    /// them in a bitset of its own), then again to put them in their places, which the counts
     /// of the parts before it give. A part's rows of one org land after the earlier parts'
     /// rows of that org, so each org's rows stay in reading order.
     static func sort(
@@ -51,7 +51,7 @@ struct UsageByOrg: Sendable {
         // little; each part's counts per org are an array as long as the orgs. (Tests ask for
         // more parts than a small input would get.)
         let partCount = max(1, wanted ?? min(4 * cores, rowCount / 16_384))
-        let partRows = ((rowCount + partCount - 1) / partCount + 63) & ~63
+        let partRows = (rowCount + partCount - 1) / partCount
         let parts = (0..<partCount).map { part in
             min(part * partRows, rowCount)..<min((part + 1) * partRows, rowCount)
         }
