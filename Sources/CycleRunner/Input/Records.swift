@@ -226,12 +226,19 @@ struct SeparatedFields: Sendable {
 struct SharedBuffer<Element>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<Element>
 
-    /// Initializes the uninitialized places from `start` on with copies of `elements`.
-    func initialize(at start: Int, from elements: [Element]) {
-        guard !elements.isEmpty else { return }
+    /// Moves `elements` into the uninitialized places from `start` on, in order, and leaves
+    /// `elements` empty. They are moved, not copied: a copy retained every reference in them
+    /// (a document holds dozens), and freeing the originals released each one again.
+    func initialize(at start: Int, movingFrom elements: inout [Element]) {
         precondition(start >= 0 && start + elements.count <= buffer.count, "the elements fit in the buffer")
-        _ = UnsafeMutableBufferPointer(rebasing: buffer[start..<(start + elements.count)])
-            .initialize(fromContentsOf: elements)
+        guard let base = buffer.baseAddress else { return }
+        // `popLast` hands over the last element without copying it, so the list is emptied
+        // from its end and its elements placed from the last place back.
+        var place = start + elements.count
+        while let element = elements.popLast() {
+            place -= 1
+            (base + place).initialize(to: element)
+        }
     }
 }
 

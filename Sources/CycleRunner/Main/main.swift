@@ -276,6 +276,8 @@ final class PhaseClock: @unchecked Sendable {
             FileHandle.standardError.write(Data("phase \(phase): \(milliseconds) ms (cpu \(cpu) ms)\n".utf8))
         }
         FileHandle.standardError.write(Data("files written: \(files)\n".utf8))
+        let hugePages = HugePages.isOn(current: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"])
+        FileHandle.standardError.write(Data("huge pages: \(hugePages ? "asked for" : "not asked for")\n".utf8))
     }
 }
 
@@ -381,6 +383,23 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data(("cycle-runner: " + message + "\n").utf8))
 }
 
+/// Starts the program again with glibc's allocator asking for transparent huge pages, when
+/// `HugePages` says the command gains from it; nothing has been read or opened yet. If the
+/// start fails, the command runs as it is, with the variable as it was.
+func startAgainWithHugePagesIfUseful() {
+    #if canImport(Glibc)
+        let current = ProcessInfo.processInfo.environment["GLIBC_TUNABLES"]
+        let mode = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)
+        let command = CommandLine.arguments.dropFirst().first
+        guard let tunables = HugePages.tunables(current: current, transparentHugePages: mode, command: command),
+            setenv("GLIBC_TUNABLES", tunables, 1) == 0
+        else { return }
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        if let current { setenv("GLIBC_TUNABLES", current, 1) } else { unsetenv("GLIBC_TUNABLES") }
+    #endif
+}
+
+startAgainWithHugePagesIfUseful()
 // Ledger and outputs are the company's books: owner-only unless finance asks otherwise.
 umask(0o077)
 do {
