@@ -1,5 +1,6 @@
 // Proves the compact structures behind reading millions of rows keep their promises: the byte
-// table finds every key it holds across growth and colliding hashes, its hash spreads similar
+// table finds every key it holds across growth and colliding hashes, a copy of it is a value,
+// its hash spreads similar
 // ids, a text's bytes compare equal to exactly the same bytes whatever their length, usage rows
 // kept in many chunks of any size are found by their index and read in place by range, hashing
 // them on every core (four rows at a time) gives each row its own hash in order, a usage record
@@ -43,6 +44,35 @@ struct CompactStorageTests {
             }
             #expect(missing == nil)
         }
+    }
+
+    /// A table is a value: its slots are shared by a copy only until one of them inserts, at
+    /// any fill (a copy that grows and one that does not).
+    @Test(arguments: [0, 1, 23, 24, 40])
+    func aCopyOfAByteTableIsIndependent(keysBeforeCopy: Int) {
+        let keys = (0..<60).map { "id-\($0)" }
+        func hash(_ key: String) -> UInt64 {
+            var key = key
+            return key.withUTF8 { ByteTable.hash($0) }
+        }
+        func find(_ table: ByteTable, _ key: String) -> Int32? {
+            var bytes = key
+            return bytes.withUTF8 { utf8 in table.find(hash: hash(key), matches: { keys[Int($0)].utf8Equals(utf8) }) }
+        }
+        var original = ByteTable(capacity: 16)
+        for index in 0..<keysBeforeCopy { original.insert(hash: hash(keys[index]), index: Int32(index)) }
+        var copy = original
+        copy.insert(hash: hash(keys[50]), index: 50)
+        original.insert(hash: hash(keys[51]), index: 51)
+        #expect(find(copy, keys[50]) == 50)
+        #expect(find(copy, keys[51]) == nil)
+        #expect(find(original, keys[51]) == 51)
+        #expect(find(original, keys[50]) == nil)
+        for index in 0..<keysBeforeCopy {
+            #expect(find(copy, keys[index]) == Int32(index))
+            #expect(find(original, keys[index]) == Int32(index))
+        }
+        #expect(copy.count == keysBeforeCopy + 1 && original.count == keysBeforeCopy + 1)
     }
 
     /// The table picks a slot with a hash's low bits and keeps its low half as a tag, so ids that

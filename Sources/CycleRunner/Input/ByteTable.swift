@@ -15,14 +15,14 @@
 /// thing a close holds after the rows themselves, so it fills to three quarters before it
 /// doubles rather than to one half, and keeps no full hashes.
 struct ByteTable {
-    private var slots: [UInt64]
+    private var slots: ZeroedWords
     private var mask: Int
     private(set) var count = 0
 
     init(capacity: Int = 1024) {
         var size = 16
         while size * 3 < capacity * 4 { size <<= 1 }
-        slots = [UInt64](repeating: 0, count: size)
+        slots = ZeroedWords(count: size)
         mask = size - 1
     }
 
@@ -79,7 +79,7 @@ struct ByteTable {
         let tag = ByteTable.tag(hash)
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let stored = slots[slot]
+            let stored = slots.words[slot]
             if stored == 0 { return nil }
             if stored & 0xFFFF_FFFF == tag {
                 let index = Int32(truncatingIfNeeded: stored >> 32) - 1
@@ -94,29 +94,63 @@ struct ByteTable {
     /// larger than the caches, and loads that do not depend on each other wait for memory all
     /// at once rather than one after another.
     @inline(__always)
-    func touch(hash: UInt64) -> UInt64 { slots[Int(truncatingIfNeeded: hash) & mask] }
+    func touch(hash: UInt64) -> UInt64 { slots.words[Int(truncatingIfNeeded: hash) & mask] }
 
     /// Records `index` for a key known to be absent.
     mutating func insert(hash: UInt64, index: Int32) {
         precondition(index >= 0 && index < Int32.max, "ByteTable indices are 0 ..< Int32.max")
-        if (count + 1) * 4 > slots.count * 3 { grow() }
+        if (count + 1) * 4 > slots.count * 3 {
+            grow()
+        } else if !isKnownUniquelyReferenced(&slots) {
+            slots = slots.copy()
+        }
+        let words = slots.words
         var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 { slot = (slot + 1) & mask }
-        slots[slot] = UInt64(UInt32(index + 1)) << 32 | ByteTable.tag(hash)
+        while words[slot] != 0 { slot = (slot + 1) & mask }
+        words[slot] = UInt64(UInt32(index + 1)) << 32 | ByteTable.tag(hash)
         count += 1
     }
 
     private mutating func grow() {
         precondition(slots.count < 1 << 32, "a ByteTable picks slots with 32 bits of hash")
         let old = slots
-        slots = [UInt64](repeating: 0, count: old.count * 2)
+        slots = ZeroedWords(count: old.count * 2)
         mask = slots.count - 1
-        for stored in old where stored != 0 {
+        let words = slots.words
+        for stored in UnsafeBufferPointer(start: old.words, count: old.count) where stored != 0 {
             var target = Int(truncatingIfNeeded: stored & 0xFFFF_FFFF) & mask
-            while slots[target] != 0 { target = (target + 1) & mask }
-            slots[target] = stored
+            while words[target] != 0 { target = (target + 1) & mask }
+            words[target] = stored
         }
     }
+}
+
+/// A table's slots: words that start as zero without being written. `[UInt64](repeating: 0,
+/// count:)` wrote every word, and a close's event table (32 MiB at 2.3 M rows) was zeroed and
+/// faulted in on the close's thread before the workers started reading, 20 to 40 ms with the
+/// other cores idle. `calloc` takes large blocks from the kernel, whose fresh pages are zero
+/// already, so each page is faulted in when the merge first writes it, beside the workers.
+/// Shared by copies of a table until one of them inserts (`ByteTable.insert` copies first).
+final class ZeroedWords: @unchecked Sendable {
+    let words: UnsafeMutablePointer<UInt64>
+    let count: Int
+
+    init(count: Int) {
+        precondition(count > 0, "a table has slots")
+        guard let memory = calloc(count, MemoryLayout<UInt64>.stride) else {
+            preconditionFailure("out of memory for \(count) table slots")
+        }
+        words = memory.bindMemory(to: UInt64.self, capacity: count)
+        self.count = count
+    }
+
+    func copy() -> ZeroedWords {
+        let copy = ZeroedWords(count: count)
+        copy.words.update(from: words, count: count)
+        return copy
+    }
+
+    deinit { free(words) }
 }
 
 extension String {
