@@ -1,6 +1,6 @@
 // Proves when a command starts again with glibc's huge-page tunable: only the close and what-if
 // commands, only when the kernel gives huge pages on request, never over a setting the user
-// made, keeping the user's other tunables; and that the built binary does so and writes the
+// made nor with a preloaded library (valgrind's), keeping the user's other tunables; and that the built binary does so and writes the
 // same files either way.
 import Foundation
 import Testing
@@ -39,6 +39,20 @@ import Testing
         ] as [(String?, String?, String?, String?)])
     func tunablesFor(current: String?, mode: String?, command: String?, expected: String?) {
         #expect(HugePages.tunables(current: current, transparentHugePages: mode, command: command) == expected)
+        #expect(
+            HugePages.tunables(current: current, transparentHugePages: mode, command: command, preloaded: "")
+                == expected)
+    }
+
+    /// A preloaded library (valgrind's, or another allocator) leaves the process as it is.
+    @Test(arguments: [
+        "/usr/libexec/valgrind/vgpreload_core-amd64-linux.so:/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so",
+        "libjemalloc.so.2",
+    ])
+    func aPreloadedLibraryLeavesTheProcessAlone(preloaded: String) {
+        #expect(
+            HugePages.tunables(
+                current: nil, transparentHugePages: Self.madvise, command: "close", preloaded: preloaded) == nil)
     }
 
     @Test(

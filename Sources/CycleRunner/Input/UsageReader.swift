@@ -20,9 +20,14 @@ public struct UsageRows: RandomAccessCollection, Sendable {
 
     public var startIndex: Int { 0 }
 
+    /// The record at `position`, lent where it is: reading one field (`usage[index].eventId`)
+    /// copies that field only, not the record with its event id as a getter did (a copy and a
+    /// release per row in the engine's and the ledger's loops over millions of rows).
     public subscript(position: Int) -> UsageRecord {
-        let chunk = chunk(containing: position)
-        return chunks[chunk][position - starts[chunk]]
+        _read {
+            let chunk = chunk(containing: position)
+            yield chunks[chunk][position - starts[chunk]]
+        }
     }
 
     /// The chunk that holds `position`: the one its block starts in, or a later one.
@@ -398,7 +403,8 @@ enum UsageReader {
 
     /// Adds one parsed file to the input: its users are interned, its rows' event ids checked
     /// against every row kept before them, and its rejections recorded in line order. The
-    /// records kept are moved to the front of the file's own array, which becomes its chunk.
+    /// records kept are swapped to the front of the file's own array, in order, which becomes
+    /// its chunk.
     static func merge(
         _ parsed: inout ParsedFile, fileIndex: Int32, linesBefore: Int, userTable: inout ByteTable,
         eventTable: inout ByteTable, missingRaw: inout [(line: Int, rejected: Int)], input: inout InputFolder
@@ -451,12 +457,13 @@ enum UsageReader {
                 }
                 for ahead in 0..<rows { touched &+= eventTable.touch(hash: blockHashes[ahead]) }
             }
-            var record = chunk[position]
-            rejectUpTo(Int(record.lineNumber))
+            // The record is changed where it is and swapped into the kept ones: copying it out
+            // and back retained and released its event id for each of millions of rows.
+            rejectUpTo(Int(chunk[position].lineNumber))
             // The part's line numbers become the file's.
-            record.lineNumber = Int32(clamping: Int(record.lineNumber) + linesBefore)
-            record.userIndex = userNumbers[Int(record.userIndex)]
-            var eventId = record.eventId
+            chunk[position].lineNumber = Int32(clamping: Int(chunk[position].lineNumber) + linesBefore)
+            chunk[position].userIndex = userNumbers[Int(chunk[position].userIndex)]
+            var eventId = chunk[position].eventId
             let eventHash = blockHashes[offset]
             let earlierIndex = eventId.withUTF8 { utf8 -> Int32? in
                 eventTable.find(
@@ -470,6 +477,7 @@ enum UsageReader {
             if let earlierIndex {
                 let index = Int(earlierIndex)
                 let earlier = index < base ? input.usage[index] : chunk[index - base]
+                let record = chunk[position]
                 if hasher.hash(earlier) == hasher.hash(record) {
                     input.counts[Int(fileIndex)].duplicates += 1
                 } else {
@@ -485,7 +493,7 @@ enum UsageReader {
                 continue
             }
             eventTable.insert(hash: eventHash, index: Int32(base + kept))
-            chunk[kept] = record
+            if kept != position { chunk.swapAt(kept, position) }
             kept += 1
         }
         rejectUpTo(Int.max)

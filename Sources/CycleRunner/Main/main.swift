@@ -391,7 +391,10 @@ func startAgainWithHugePagesIfUseful() {
         let current = ProcessInfo.processInfo.environment["GLIBC_TUNABLES"]
         let mode = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)
         let command = CommandLine.arguments.dropFirst().first
-        guard let tunables = HugePages.tunables(current: current, transparentHugePages: mode, command: command),
+        let preloaded = ProcessInfo.processInfo.environment["LD_PRELOAD"]
+        guard
+            let tunables = HugePages.tunables(
+                current: current, transparentHugePages: mode, command: command, preloaded: preloaded),
             setenv("GLIBC_TUNABLES", tunables, 1) == 0
         else { return }
         execv("/proc/self/exe", CommandLine.unsafeArgv)

@@ -21,7 +21,13 @@ public enum HugePages {
     /// - `transparentHugePages`: `/sys/kernel/mm/transparent_hugepage/enabled`, which lists the
     ///   kernel's modes with the one in force in brackets. Only `[madvise]` needs the tunable:
     ///   `[always]` gives every process huge pages already, and `[never]` gives none.
-    public static func tunables(current: String?, transparentHugePages: String?, command: String?) -> String? {
+    /// - `preloaded`: `LD_PRELOAD`. Any value leaves the process alone: a preloaded allocator
+    ///   ignores glibc's tunables, and valgrind preloads its own libraries and runs the program
+    ///   inside itself, where starting it again would start valgrind's tool without valgrind.
+    public static func tunables(
+        current: String?, transparentHugePages: String?, command: String?, preloaded: String? = nil
+    ) -> String? {
+        guard (preloaded ?? "").isEmpty else { return nil }
         guard let command, commands.contains(command) else { return nil }
         guard let mode = transparentHugePages, mode.contains("[madvise]") else { return nil }
         let settings = (current ?? "").split(separator: ":", omittingEmptySubsequences: true)
