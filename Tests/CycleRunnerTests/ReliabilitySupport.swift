@@ -27,7 +27,8 @@ enum CLI {
         let stdoutPath: String
         let stderrPath: String
 
-        init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        /// Runs the built binary, or `program` (the dynamic loader, given the binary's path).
+        init(_ arguments: [String], environment: [String: String] = [:], program: String = CLI.binary) throws {
             guard FileManager.default.isExecutableFile(atPath: CLI.binary) else {
                 throw CLIError(message: "\(CLI.binary) is missing: run `swift build --build-tests` first")
             }
@@ -36,7 +37,7 @@ enum CLI {
             stderrPath = folder + "/stderr"
             _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
             _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.executableURL = URL(fileURLWithPath: program)
             process.arguments = arguments
             var merged = ProcessInfo.processInfo.environment
             merged.removeValue(forKey: "CYCLE_RUNNER_KILL_AT")
@@ -82,6 +83,10 @@ enum CLI {
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         try Child(arguments, environment: environment).wait()
+    }
+
+    static func run(program: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try Child(arguments, environment: environment, program: program).wait()
     }
 }
 

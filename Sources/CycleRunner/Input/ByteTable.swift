@@ -117,10 +117,13 @@ struct ByteTable {
         slots = ZeroedWords(count: old.count * 2)
         mask = slots.count - 1
         let words = slots.words
-        for stored in UnsafeBufferPointer(start: old.words, count: old.count) where stored != 0 {
-            var target = Int(truncatingIfNeeded: stored & 0xFFFF_FFFF) & mask
-            while words[target] != 0 { target = (target + 1) & mask }
-            words[target] = stored
+        // The old slots are read through a pointer, so their owner is kept alive by name.
+        withExtendedLifetime(old) {
+            for stored in UnsafeBufferPointer(start: old.words, count: old.count) where stored != 0 {
+                var target = Int(truncatingIfNeeded: stored & 0xFFFF_FFFF) & mask
+                while words[target] != 0 { target = (target + 1) & mask }
+                words[target] = stored
+            }
         }
     }
 }
@@ -144,11 +147,17 @@ final class ZeroedWords: @unchecked Sendable {
         self.count = count
     }
 
-    func copy() -> ZeroedWords {
-        let copy = ZeroedWords(count: count)
-        copy.words.update(from: words, count: count)
-        return copy
+    /// A copy of `other`'s words, which are all written, so not zeroed first.
+    private init(copying other: ZeroedWords) {
+        guard let memory = malloc(other.count * MemoryLayout<UInt64>.stride) else {
+            preconditionFailure("out of memory for \(other.count) table slots")
+        }
+        words = memory.bindMemory(to: UInt64.self, capacity: other.count)
+        words.initialize(from: other.words, count: other.count)
+        count = other.count
     }
+
+    func copy() -> ZeroedWords { ZeroedWords(copying: self) }
 
     deinit { free(words) }
 }

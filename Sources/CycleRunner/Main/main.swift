@@ -277,7 +277,8 @@ final class PhaseClock: @unchecked Sendable {
         }
         FileHandle.standardError.write(Data("files written: \(files)\n".utf8))
         let hugePages = HugePages.isOn(current: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"])
-        FileHandle.standardError.write(Data("huge pages: \(hugePages ? "asked for" : "not asked for")\n".utf8))
+        let how = !hugePages ? "not asked for" : Startup.startedAgain ? "asked for, started again" : "asked for"
+        FileHandle.standardError.write(Data("huge pages: \(how)\n".utf8))
     }
 }
 
@@ -383,26 +384,86 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data(("cycle-runner: " + message + "\n").utf8))
 }
 
+/// Whether this process is the program's second start. Read once, first thing, and the marker
+/// removed, so that nothing this process starts inherits it.
+enum Startup {
+    static let startedAgain: Bool = {
+        guard getenv(HugePages.marker) != nil else { return false }
+        unsetenv(HugePages.marker)
+        return true
+    }()
+}
+
 /// Starts the program again with glibc's allocator asking for transparent huge pages, when
-/// `HugePages` says the command gains from it; nothing has been read or opened yet. If the
-/// start fails, the command runs as it is, with the variable as it was.
+/// `HugePages` says the command gains from it and the process may; nothing has been read or
+/// opened yet. If the start fails, the command runs as it is, with the variables as they were.
 func startAgainWithHugePagesIfUseful() {
     #if canImport(Glibc)
-        let current = ProcessInfo.processInfo.environment["GLIBC_TUNABLES"]
+        let environment = ProcessInfo.processInfo.environment
+        let current = environment["GLIBC_TUNABLES"]
         let mode = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)
-        let command = CommandLine.arguments.dropFirst().first
-        let preloaded = ProcessInfo.processInfo.environment["LD_PRELOAD"]
         guard
             let tunables = HugePages.tunables(
-                current: current, transparentHugePages: mode, command: command, preloaded: preloaded),
-            setenv("GLIBC_TUNABLES", tunables, 1) == 0
+                current: current, transparentHugePages: mode, command: CommandLine.arguments.dropFirst().first,
+                preloaded: environment["LD_PRELOAD"]),
+            HugePages.mayStartAgain(
+                startedAgain: Startup.startedAgain, secureExecution: secureExecution(), glibcVersion: glibcVersion(),
+                executable: linkTarget("/proc/self/exe"), invokedAs: invokedAs()),
+            setenv(HugePages.marker, "1", 1) == 0
         else { return }
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        if setenv("GLIBC_TUNABLES", tunables, 1) == 0 {
+            execv("/proc/self/exe", CommandLine.unsafeArgv)
+        }
         if let current { setenv("GLIBC_TUNABLES", current, 1) } else { unsetenv("GLIBC_TUNABLES") }
+        unsetenv(HugePages.marker)
     #endif
 }
 
-startAgainWithHugePagesIfUseful()
+#if canImport(Glibc)
+    /// The kernel's `AT_SECURE` for this process, from `/proc/self/auxv` (Swift's Glibc module
+    /// has no `getauxval`); nil when it cannot be read, as for a set-user-ID program.
+    func secureExecution() -> Bool? {
+        let descriptor = open("/proc/self/auxv", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var words = [UInt64](repeating: 0, count: 256)
+        let count = words.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let atSecure: UInt64 = 23
+        for index in stride(from: 0, to: count / 8 - 1, by: 2) where words[index] == atSecure {
+            return words[index + 1] != 0
+        }
+        return nil
+    }
+
+    /// `glibc 2.36`, or nil.
+    func glibcVersion() -> String? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count)
+        guard length > 1, length <= buffer.count else { return nil }
+        return String(decoding: buffer[..<(length - 1)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// What a symbolic link points to, or nil.
+    func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(path, &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The first argument as `HugePages.mayStartAgain` takes it: made absolute, without links,
+    /// when it holds a slash; as it is otherwise (a name found on the PATH).
+    func invokedAs() -> String? {
+        guard let first = CommandLine.arguments.first else { return nil }
+        guard first.contains("/") else { return first }
+        guard let resolved = realpath(first, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+#endif
+
+if !Startup.startedAgain { startAgainWithHugePagesIfUseful() }
 // Ledger and outputs are the company's books: owner-only unless finance asks otherwise.
 umask(0o077)
 do {
