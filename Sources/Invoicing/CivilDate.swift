@@ -96,15 +96,25 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// statements and invoices format hundreds of thousands of dates a close, and padding and
     /// joining texts was a twentieth of the ledger's encoding.
     public var description: String {
-        guard (0...9999).contains(year) else { return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { bytes in
-            writeDigits(Int64(year), width: 4, into: bytes, at: 0)
-            bytes[4] = 0x2D
-            writeDigits(Int64(month), width: 2, into: bytes, at: 5)
-            bytes[7] = 0x2D
-            writeDigits(Int64(day), width: 2, into: bytes, at: 8)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { bytes in
+            guard writeISOBytes(into: bytes, at: 0) else {
+                return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+            }
             return String(decoding: bytes, as: UTF8.self)
         }
+    }
+
+    /// Writes the 10 bytes of `description` at `start` of `bytes`, which has room for them, and
+    /// returns true; for a year outside 0...9999, whose text is longer, writes nothing and
+    /// returns false. For writers that put dates straight into their own buffers.
+    public func writeISOBytes(into bytes: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Bool {
+        guard (0...9999).contains(year) else { return false }
+        writeDigits(Int64(year), width: 4, into: bytes, at: start)
+        bytes[start + 4] = 0x2D
+        writeDigits(Int64(month), width: 2, into: bytes, at: start + 5)
+        bytes[start + 7] = 0x2D
+        writeDigits(Int64(day), width: 2, into: bytes, at: start + 8)
+        return true
     }
 
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool {

@@ -398,6 +398,8 @@ enum Startup {
 /// `HugePages` says the command gains from it and the process may; nothing has been read or
 /// opened yet. If the start fails, the command runs as it is, with the variables as they were.
 func startAgainWithHugePagesIfUseful() {
+    // Read (and the marker removed) whatever the command, before anything else.
+    let startedAgain = Startup.startedAgain
     #if canImport(Glibc)
         let environment = ProcessInfo.processInfo.environment
         let current = environment["GLIBC_TUNABLES"]
@@ -407,7 +409,7 @@ func startAgainWithHugePagesIfUseful() {
                 current: current, transparentHugePages: mode, command: CommandLine.arguments.dropFirst().first,
                 preloaded: environment["LD_PRELOAD"]),
             HugePages.mayStartAgain(
-                startedAgain: Startup.startedAgain, secureExecution: secureExecution(), glibcVersion: glibcVersion(),
+                startedAgain: startedAgain, secureExecution: secureExecution(), glibcVersion: glibcVersion(),
                 executable: linkTarget("/proc/self/exe"), invokedAs: invokedAs()),
             setenv(HugePages.marker, "1", 1) == 0
         else { return }
@@ -416,6 +418,8 @@ func startAgainWithHugePagesIfUseful() {
         }
         if let current { setenv("GLIBC_TUNABLES", current, 1) } else { unsetenv("GLIBC_TUNABLES") }
         unsetenv(HugePages.marker)
+    #else
+        _ = startedAgain
     #endif
 }
 
@@ -463,7 +467,7 @@ func startAgainWithHugePagesIfUseful() {
     }
 #endif
 
-if !Startup.startedAgain { startAgainWithHugePagesIfUseful() }
+startAgainWithHugePagesIfUseful()
 // Ledger and outputs are the company's books: owner-only unless finance asks otherwise.
 umask(0o077)
 do {

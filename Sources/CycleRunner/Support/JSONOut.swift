@@ -270,26 +270,13 @@ struct JSONOut: ~Copyable {
     /// A date as the string `description` gives (YYYY-MM-DD), which needs no escaping, written
     /// without making the string first.
     mutating func date(_ date: CivilDate) {
-        guard (0...9999).contains(date.year) else { return appendString(date.description) }
         reserve(12)
+        guard date.writeISOBytes(into: UnsafeMutableBufferPointer(start: start + count + 1, count: 10), at: 0) else {
+            return appendString(date.description)
+        }
         start[count] = 0x22
-        writeDigits(date.year, width: 4, at: count + 1)
-        start[count + 5] = 0x2D
-        writeDigits(date.month, width: 2, at: count + 6)
-        start[count + 8] = 0x2D
-        writeDigits(date.day, width: 2, at: count + 9)
         start[count + 11] = 0x22
         count += 12
-    }
-
-    /// Writes `value` (not negative, below 10^width) as `width` decimal digits, zero-padded.
-    @inline(__always)
-    private mutating func writeDigits(_ value: Int, width: Int, at position: Int) {
-        var rest = value
-        for offset in stride(from: width - 1, through: 0, by: -1) {
-            start[position + offset] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
-            rest /= 10
-        }
     }
 
     mutating func bool(_ value: Bool) {
