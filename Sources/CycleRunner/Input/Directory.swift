@@ -23,10 +23,21 @@ func folderEntries(_ path: String) -> [String]? {
     defer { closedir(directory) }
     var names: [String] = []
     while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-        }
+        // The name is read where it lies. `entry.pointee` would copy a whole `dirent`, 280 bytes,
+        // but the C library packs entries by their real length into its buffer, so the last
+        // entry of a buffer can end well before that: the copy read past the buffer, and a
+        // test process crashed on a temporary folder with many entries.
+        let name = String(
+            cString: UnsafeRawPointer(entry).advanced(by: direntNameOffset).assumingMemoryBound(to: CChar.self))
         if name != "." && name != ".." { names.append(name) }
     }
     return names
 }
+
+/// Where `d_name` starts in a `dirent`.
+private let direntNameOffset: Int = {
+    guard let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) else {
+        preconditionFailure("dirent.d_name is not a stored field")
+    }
+    return offset
+}()
