@@ -79,10 +79,15 @@ public enum UBLWriter {
             let ruleFamily = category == "K" ? "IC" : category
             problems.append("BR-\(ruleFamily)-02: category \(category) needs the seller's VAT identifier")
         }
-        for (role, vatId) in [("seller", sellerVatId), ("buyer", buyerVatId)]
-        where category != "O" && !vatId.isEmpty && !startsWithCountryCode(vatId) {
+        // Each party is checked in place, one after the other: loops over arrays of the parties
+        // built those arrays, and copied both parties (a dozen strings each), for every
+        // document of a close, on the way to its commit.
+        func checkCountryCode(role: String, vatId: String) {
+            guard category != "O", !vatId.isEmpty, !startsWithCountryCode(vatId) else { return }
             problems.append("BR-CO-09: the \(role)'s VAT identifier \(vatId) does not start with a country code")
         }
+        checkCountryCode(role: "seller", vatId: sellerVatId)
+        checkCountryCode(role: "buyer", vatId: buyerVatId)
         if category == "O", endpointParts(document.seller.endpointId) == nil {
             problems.append("BR-CO-26: category O hides the seller's VAT id, and the seller has no endpoint id")
         }
@@ -100,16 +105,19 @@ public enum UBLWriter {
                 )
             }
         }
-        if document.isPeppol {
-            for (role, party) in [("seller", document.seller), ("buyer", document.buyer)]
-            where endpointParts(party.endpointId) == nil {
+        if let sellerEndpoint = document.seller.endpointId, let buyerEndpoint = document.buyer.endpointId {
+            func checkScheme(role: String, endpoint: String) {
+                guard endpointParts(endpoint) == nil else { return }
                 problems.append("BR-62/BR-63: the \(role)'s endpoint id has no `scheme:` prefix")
             }
-            for (role, party) in [("seller", document.seller), ("buyer", document.buyer)] {
-                if let endpoint = party.endpointId, let problem = EndpointCheck.problem(endpoint) {
-                    problems.append("\(problem) (the \(role)'s endpoint id)")
-                }
+            func checkEndpoint(role: String, endpoint: String) {
+                guard let problem = EndpointCheck.problem(endpoint) else { return }
+                problems.append("\(problem) (the \(role)'s endpoint id)")
             }
+            checkScheme(role: "seller", endpoint: sellerEndpoint)
+            checkScheme(role: "buyer", endpoint: buyerEndpoint)
+            checkEndpoint(role: "seller", endpoint: sellerEndpoint)
+            checkEndpoint(role: "buyer", endpoint: buyerEndpoint)
         }
         return problems
     }

@@ -141,4 +141,31 @@ import Testing
         noScheme.buyer.endpointId = "4000001000005"
         #expect(UBLWriter.knownRuleViolations(for: noScheme).first?.hasPrefix("BR-62/BR-63") == true)
     }
+
+    /// Each party's identifiers are checked and named by role: the seller's as well as the buyer's.
+    @Test(arguments: [
+        ("seller VAT id", "BR-CO-09: the seller's VAT identifier 123456789 does not start with a country code"),
+        ("buyer VAT id", "BR-CO-09: the buyer's VAT identifier 123456789 does not start with a country code"),
+        ("seller endpoint", "BR-62/BR-63: the seller's endpoint id has no `scheme:` prefix"),
+        (
+            "buyer GLN",
+            "PEPPOL-COMMON-R040: 4000001000006 is not a valid GLN (GS1 check digit) (the buyer's endpoint id)"
+        ),
+        (
+            "seller GLN",
+            "PEPPOL-COMMON-R040: 5060000000008 is not a valid GLN (GS1 check digit) (the seller's endpoint id)"
+        ),
+    ])
+    func eachPartyIsCheckedByRole(change: String, expected: String) {
+        var document = Fixtures.topUpEUR
+        switch change {
+        case "seller VAT id": document.seller.vatId = "123456789"
+        case "buyer VAT id": document.buyer.vatId = "123456789"
+        case "seller endpoint": document.seller.endpointId = "5060000000009"
+        case "buyer GLN": document.buyer.endpointId = "0088:4000001000006"
+        default: document.seller.endpointId = "0088:5060000000008"
+        }
+        #expect(UBLWriter.knownRuleViolations(for: Fixtures.topUpEUR) == [])
+        #expect(UBLWriter.knownRuleViolations(for: document).contains(expected))
+    }
 }

@@ -332,10 +332,11 @@ public enum ClosePipeline {
             // of references retained and released) to hand it over.
             return try documents.withUnsafeBufferPointer { buffer in
                 let documents = SharedElements(buffer: buffer)
-                return try parallelMap(Array(buffer.indices)) { index in
-                    UBLWriter.knownRuleViolations(for: documents.buffer[index]).map {
-                        "\(documents.buffer[index].number): \($0)"
-                    }
+                return try parallelMap(Array(buffer.indices)) { index -> [String] in
+                    let problems = UBLWriter.knownRuleViolations(for: documents.buffer[index])
+                    guard !problems.isEmpty else { return [] }
+                    let number = documents.buffer[index].number
+                    return problems.map { "\(number): \($0)" }
                 }
             }.flatMap { $0 }
         } catch {
