@@ -105,7 +105,9 @@ public enum UBLWriter {
                 )
             }
         }
-        if let sellerEndpoint = document.seller.endpointId, let buyerEndpoint = document.buyer.endpointId {
+        if document.isPeppol, let sellerEndpoint = document.seller.endpointId,
+            let buyerEndpoint = document.buyer.endpointId
+        {
             func checkScheme(role: String, endpoint: String) {
                 guard endpointParts(endpoint) == nil else { return }
                 problems.append("BR-62/BR-63: the \(role)'s endpoint id has no `scheme:` prefix")
