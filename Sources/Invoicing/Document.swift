@@ -148,39 +148,154 @@ public struct PaymentDetails: Codable, Sendable, Hashable {
 }
 
 /// An invoice or credit note, numbered or (in what-if replays) a draft.
+///
+/// Its fields live in one shared, copy-on-write box: a document is copied wherever it is read
+/// from an array or handed on (the ledger's rows, the rule checks, the close's tables and
+/// report), and copying twenty fields, two parties and the lines retained and released dozens
+/// of references each time, a few percent of a close. A copy is now one reference; a change to
+/// a copy that shares its box copies the fields first, so documents behave as values still.
 public struct Document: Codable, Sendable, Hashable {
-    /// `INV-2026-000001`; empty until the close numbers it.
-    public var number: String
-    public var kind: DocumentKind
-    public var source: DocumentSource
-    /// The id of what caused it: `renewal:<period start>`, a purchase id, a refund id.
-    public var sourceId: String
-    public var orgId: String
-    /// The instant that orders documents for numbering (§6.8).
-    public var issueInstant: Instant
-    public var issueDate: CivilDate
-    public var dueDate: CivilDate
-    public var currencyCode: String
-    public var seller: Party
-    public var buyer: Party
-    public var buyerReference: String?
-    public var payment: PaymentDetails
-    public var tax: TaxTreatment
-    public var lines: [DocumentLine]
-    /// The billing period of a renewal invoice (BG-14).
-    public var periodStart: CivilDate?
-    public var periodEnd: CivilDate?
-    /// The number of the invoice a credit note corrects (BT-25).
-    public var referencedNumber: String?
-    /// What a credit note corrects before numbers exist: the purchase id of the refunded pack.
-    public var referencedSourceId: String?
-    /// Marks a what-if document that must never be taken for a real one.
-    public var isDraft: Bool
+    /// A document's fields, as stored and encoded.
+    struct Fields: Codable, Sendable, Hashable {
+        /// `INV-2026-000001`; empty until the close numbers it.
+        var number: String
+        var kind: DocumentKind
+        var source: DocumentSource
+        /// The id of what caused it: `renewal:<period start>`, a purchase id, a refund id.
+        var sourceId: String
+        var orgId: String
+        /// The instant that orders documents for numbering (§6.8).
+        var issueInstant: Instant
+        var issueDate: CivilDate
+        var dueDate: CivilDate
+        var currencyCode: String
+        var seller: Party
+        var buyer: Party
+        var buyerReference: String?
+        var payment: PaymentDetails
+        var tax: TaxTreatment
+        var lines: [DocumentLine]
+        /// The billing period of a renewal invoice (BG-14).
+        var periodStart: CivilDate?
+        var periodEnd: CivilDate?
+        /// The number of the invoice a credit note corrects (BT-25).
+        var referencedNumber: String?
+        /// What a credit note corrects before numbers exist: the purchase id of the refunded pack.
+        var referencedSourceId: String?
+        /// Marks a what-if document that must never be taken for a real one.
+        var isDraft: Bool
 
-    // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
-    enum CodingKeys: String, CodingKey {
-        case buyer, buyerReference, currencyCode, dueDate, isDraft, issueDate, issueInstant, kind, lines, number, orgId,
-            payment, periodEnd, periodStart, referencedNumber, referencedSourceId, seller, source, sourceId, tax
+        // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
+        enum CodingKeys: String, CodingKey {
+            case buyer, buyerReference, currencyCode, dueDate, isDraft, issueDate, issueInstant, kind, lines, number,
+                orgId, payment, periodEnd, periodStart, referencedNumber, referencedSourceId, seller, source, sourceId,
+                tax
+        }
+    }
+
+    /// The box. Its field is changed only through a document that holds the box alone
+    /// (`isKnownUniquelyReferenced`), so no two threads ever see it change; reads skip Swift's
+    /// run-time exclusivity check, which a class's stored property otherwise costs on every read.
+    private final class Storage: @unchecked Sendable {
+        @exclusivity(unchecked) var fields: Fields
+
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var storage: Storage
+
+    /// Changes the fields in place when no other document shares them, else in a copy.
+    private mutating func modify<Result>(_ change: (inout Fields) -> Result) -> Result {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+        return change(&storage.fields)
+    }
+
+    /// `INV-2026-000001`; empty until the close numbers it.
+    public var number: String {
+        get { storage.fields.number }
+        set { modify { $0.number = newValue } }
+    }
+    public var kind: DocumentKind {
+        get { storage.fields.kind }
+        set { modify { $0.kind = newValue } }
+    }
+    public var source: DocumentSource {
+        get { storage.fields.source }
+        set { modify { $0.source = newValue } }
+    }
+    /// The id of what caused it: `renewal:<period start>`, a purchase id, a refund id.
+    public var sourceId: String {
+        get { storage.fields.sourceId }
+        set { modify { $0.sourceId = newValue } }
+    }
+    public var orgId: String {
+        get { storage.fields.orgId }
+        set { modify { $0.orgId = newValue } }
+    }
+    /// The instant that orders documents for numbering (§6.8).
+    public var issueInstant: Instant {
+        get { storage.fields.issueInstant }
+        set { modify { $0.issueInstant = newValue } }
+    }
+    public var issueDate: CivilDate {
+        get { storage.fields.issueDate }
+        set { modify { $0.issueDate = newValue } }
+    }
+    public var dueDate: CivilDate {
+        get { storage.fields.dueDate }
+        set { modify { $0.dueDate = newValue } }
+    }
+    public var currencyCode: String {
+        get { storage.fields.currencyCode }
+        set { modify { $0.currencyCode = newValue } }
+    }
+    public var seller: Party {
+        get { storage.fields.seller }
+        set { modify { $0.seller = newValue } }
+    }
+    public var buyer: Party {
+        get { storage.fields.buyer }
+        set { modify { $0.buyer = newValue } }
+    }
+    public var buyerReference: String? {
+        get { storage.fields.buyerReference }
+        set { modify { $0.buyerReference = newValue } }
+    }
+    public var payment: PaymentDetails {
+        get { storage.fields.payment }
+        set { modify { $0.payment = newValue } }
+    }
+    public var tax: TaxTreatment {
+        get { storage.fields.tax }
+        set { modify { $0.tax = newValue } }
+    }
+    public var lines: [DocumentLine] {
+        get { storage.fields.lines }
+        set { modify { $0.lines = newValue } }
+    }
+    /// The billing period of a renewal invoice (BG-14).
+    public var periodStart: CivilDate? {
+        get { storage.fields.periodStart }
+        set { modify { $0.periodStart = newValue } }
+    }
+    public var periodEnd: CivilDate? {
+        get { storage.fields.periodEnd }
+        set { modify { $0.periodEnd = newValue } }
+    }
+    /// The number of the invoice a credit note corrects (BT-25).
+    public var referencedNumber: String? {
+        get { storage.fields.referencedNumber }
+        set { modify { $0.referencedNumber = newValue } }
+    }
+    /// What a credit note corrects before numbers exist: the purchase id of the refunded pack.
+    public var referencedSourceId: String? {
+        get { storage.fields.referencedSourceId }
+        set { modify { $0.referencedSourceId = newValue } }
+    }
+    /// Marks a what-if document that must never be taken for a real one.
+    public var isDraft: Bool {
+        get { storage.fields.isDraft }
+        set { modify { $0.isDraft = newValue } }
     }
 
     public init(
@@ -191,27 +306,25 @@ public struct Document: Codable, Sendable, Hashable {
         periodEnd: CivilDate? = nil, referencedNumber: String? = nil, referencedSourceId: String? = nil,
         isDraft: Bool = false
     ) {
-        self.number = number
-        self.kind = kind
-        self.source = source
-        self.sourceId = sourceId
-        self.orgId = orgId
-        self.issueInstant = issueInstant
-        self.issueDate = issueDate
-        self.dueDate = dueDate
-        self.currencyCode = currencyCode
-        self.seller = seller
-        self.buyer = buyer
-        self.buyerReference = buyerReference
-        self.payment = payment
-        self.tax = tax
-        self.lines = lines
-        self.periodStart = periodStart
-        self.periodEnd = periodEnd
-        self.referencedNumber = referencedNumber
-        self.referencedSourceId = referencedSourceId
-        self.isDraft = isDraft
+        storage = Storage(
+            Fields(
+                number: number, kind: kind, source: source, sourceId: sourceId, orgId: orgId,
+                issueInstant: issueInstant, issueDate: issueDate, dueDate: dueDate, currencyCode: currencyCode,
+                seller: seller, buyer: buyer, buyerReference: buyerReference, payment: payment, tax: tax,
+                lines: lines, periodStart: periodStart, periodEnd: periodEnd, referencedNumber: referencedNumber,
+                referencedSourceId: referencedSourceId, isDraft: isDraft))
     }
+
+    /// Encoded and decoded as its fields: the same JSON as when they were its own properties.
+    public init(from decoder: any Decoder) throws { storage = Storage(try Fields(from: decoder)) }
+
+    public func encode(to encoder: any Encoder) throws { try storage.fields.encode(to: encoder) }
+
+    public static func == (lhs: Document, rhs: Document) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) { storage.fields.hash(into: &hasher) }
 
     public var currency: Currency {
         guard let currency = Currency(code: currencyCode) else {
