@@ -156,34 +156,34 @@ public struct PaymentDetails: Codable, Sendable, Hashable {
 /// a copy that shares its box copies the fields first, so documents behave as values still.
 public struct Document: Codable, Sendable, Hashable {
     /// A document's fields, as stored and encoded.
-    struct Fields: Codable, Sendable, Hashable {
+    @usableFromInline struct Fields: Codable, Sendable, Hashable {
         /// `INV-2026-000001`; empty until the close numbers it.
-        var number: String
-        var kind: DocumentKind
-        var source: DocumentSource
+        @usableFromInline var number: String
+        @usableFromInline var kind: DocumentKind
+        @usableFromInline var source: DocumentSource
         /// The id of what caused it: `renewal:<period start>`, a purchase id, a refund id.
-        var sourceId: String
-        var orgId: String
+        @usableFromInline var sourceId: String
+        @usableFromInline var orgId: String
         /// The instant that orders documents for numbering (§6.8).
-        var issueInstant: Instant
-        var issueDate: CivilDate
-        var dueDate: CivilDate
-        var currencyCode: String
-        var seller: Party
-        var buyer: Party
-        var buyerReference: String?
-        var payment: PaymentDetails
-        var tax: TaxTreatment
-        var lines: [DocumentLine]
+        @usableFromInline var issueInstant: Instant
+        @usableFromInline var issueDate: CivilDate
+        @usableFromInline var dueDate: CivilDate
+        @usableFromInline var currencyCode: String
+        @usableFromInline var seller: Party
+        @usableFromInline var buyer: Party
+        @usableFromInline var buyerReference: String?
+        @usableFromInline var payment: PaymentDetails
+        @usableFromInline var tax: TaxTreatment
+        @usableFromInline var lines: [DocumentLine]
         /// The billing period of a renewal invoice (BG-14).
-        var periodStart: CivilDate?
-        var periodEnd: CivilDate?
+        @usableFromInline var periodStart: CivilDate?
+        @usableFromInline var periodEnd: CivilDate?
         /// The number of the invoice a credit note corrects (BT-25).
-        var referencedNumber: String?
+        @usableFromInline var referencedNumber: String?
         /// What a credit note corrects before numbers exist: the purchase id of the refunded pack.
-        var referencedSourceId: String?
+        @usableFromInline var referencedSourceId: String?
         /// Marks a what-if document that must never be taken for a real one.
-        var isDraft: Bool
+        @usableFromInline var isDraft: Bool
 
         // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
         enum CodingKeys: String, CodingKey {
@@ -196,15 +196,17 @@ public struct Document: Codable, Sendable, Hashable {
     /// The box. Its field is changed only through a document that holds the box alone
     /// (`isKnownUniquelyReferenced`), so no two threads ever see it change; reads skip Swift's
     /// run-time exclusivity check, which a class's stored property otherwise costs on every read.
-    private final class Storage: @unchecked Sendable {
-        @exclusivity(unchecked) var fields: Fields
+    @usableFromInline final class Storage: @unchecked Sendable {
+        @usableFromInline @exclusivity(unchecked) var fields: Fields
 
         init(_ fields: Fields) { self.fields = fields }
     }
 
-    private var storage: Storage
+    @usableFromInline var storage: Storage
 
     /// Changes the fields in place when no other document shares them, else in a copy.
+    /// (Reads, below, are inlinable: other modules read a field straight from the box, as they
+    /// read stored properties before, instead of calling a getter for it.)
     private mutating func modify<Result>(_ change: (inout Fields) -> Result) -> Result {
         if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
         return change(&storage.fields)
@@ -212,89 +214,89 @@ public struct Document: Codable, Sendable, Hashable {
 
     /// `INV-2026-000001`; empty until the close numbers it.
     public var number: String {
-        get { storage.fields.number }
+        @inlinable get { storage.fields.number }
         set { modify { $0.number = newValue } }
     }
     public var kind: DocumentKind {
-        get { storage.fields.kind }
+        @inlinable get { storage.fields.kind }
         set { modify { $0.kind = newValue } }
     }
     public var source: DocumentSource {
-        get { storage.fields.source }
+        @inlinable get { storage.fields.source }
         set { modify { $0.source = newValue } }
     }
     /// The id of what caused it: `renewal:<period start>`, a purchase id, a refund id.
     public var sourceId: String {
-        get { storage.fields.sourceId }
+        @inlinable get { storage.fields.sourceId }
         set { modify { $0.sourceId = newValue } }
     }
     public var orgId: String {
-        get { storage.fields.orgId }
+        @inlinable get { storage.fields.orgId }
         set { modify { $0.orgId = newValue } }
     }
     /// The instant that orders documents for numbering (§6.8).
     public var issueInstant: Instant {
-        get { storage.fields.issueInstant }
+        @inlinable get { storage.fields.issueInstant }
         set { modify { $0.issueInstant = newValue } }
     }
     public var issueDate: CivilDate {
-        get { storage.fields.issueDate }
+        @inlinable get { storage.fields.issueDate }
         set { modify { $0.issueDate = newValue } }
     }
     public var dueDate: CivilDate {
-        get { storage.fields.dueDate }
+        @inlinable get { storage.fields.dueDate }
         set { modify { $0.dueDate = newValue } }
     }
     public var currencyCode: String {
-        get { storage.fields.currencyCode }
+        @inlinable get { storage.fields.currencyCode }
         set { modify { $0.currencyCode = newValue } }
     }
     public var seller: Party {
-        get { storage.fields.seller }
+        @inlinable get { storage.fields.seller }
         set { modify { $0.seller = newValue } }
     }
     public var buyer: Party {
-        get { storage.fields.buyer }
+        @inlinable get { storage.fields.buyer }
         set { modify { $0.buyer = newValue } }
     }
     public var buyerReference: String? {
-        get { storage.fields.buyerReference }
+        @inlinable get { storage.fields.buyerReference }
         set { modify { $0.buyerReference = newValue } }
     }
     public var payment: PaymentDetails {
-        get { storage.fields.payment }
+        @inlinable get { storage.fields.payment }
         set { modify { $0.payment = newValue } }
     }
     public var tax: TaxTreatment {
-        get { storage.fields.tax }
+        @inlinable get { storage.fields.tax }
         set { modify { $0.tax = newValue } }
     }
     public var lines: [DocumentLine] {
-        get { storage.fields.lines }
+        @inlinable get { storage.fields.lines }
         set { modify { $0.lines = newValue } }
     }
     /// The billing period of a renewal invoice (BG-14).
     public var periodStart: CivilDate? {
-        get { storage.fields.periodStart }
+        @inlinable get { storage.fields.periodStart }
         set { modify { $0.periodStart = newValue } }
     }
     public var periodEnd: CivilDate? {
-        get { storage.fields.periodEnd }
+        @inlinable get { storage.fields.periodEnd }
         set { modify { $0.periodEnd = newValue } }
     }
     /// The number of the invoice a credit note corrects (BT-25).
     public var referencedNumber: String? {
-        get { storage.fields.referencedNumber }
+        @inlinable get { storage.fields.referencedNumber }
         set { modify { $0.referencedNumber = newValue } }
     }
     /// What a credit note corrects before numbers exist: the purchase id of the refunded pack.
     public var referencedSourceId: String? {
-        get { storage.fields.referencedSourceId }
+        @inlinable get { storage.fields.referencedSourceId }
         set { modify { $0.referencedSourceId = newValue } }
     }
     /// Marks a what-if document that must never be taken for a real one.
     public var isDraft: Bool {
-        get { storage.fields.isDraft }
+        @inlinable get { storage.fields.isDraft }
         set { modify { $0.isDraft = newValue } }
     }
 
