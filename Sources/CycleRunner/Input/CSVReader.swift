@@ -129,7 +129,11 @@ public final class CSVReader {
             throw CSVOpenError(path: path, reason: reason)
         }
         self.fileDescriptor = descriptor
-        self.chunkBytes = max(1, chunkBytes)
+        // A file smaller than a chunk gets a buffer its size: orgs.csv (1 MB) and a header read
+        // filled 4 MiB buffers whose every page is fresh memory, slow to touch the first time
+        // on these machines. The buffer still grows if the file does.
+        let bytesLeft = (info.st_mode & S_IFMT) == S_IFREG ? max(Int(info.st_size) - startOffset, 0) : chunkBytes
+        self.chunkBytes = max(1, min(chunkBytes, bytesLeft + 1))
         self.recordLimitBytes = recordLimitBytes
         self.buffer = [UInt8](repeating: 0, count: self.chunkBytes)
         self.bufferOffset = startOffset

@@ -11,12 +11,13 @@ struct CSVTable {
 
     /// Opens the file and reads its header; `required` columns must all be present. With
     /// `stopOffset`, the rows are those that start before it (see `CSVReader`).
-    init(path: String, displayName: String, required: [String], optional: [String], stopOffset: Int? = nil)
-        throws(InputError)
-    {
+    init(
+        path: String, displayName: String, required: [String], optional: [String], stopOffset: Int? = nil,
+        chunkBytes: Int = 4 << 20
+    ) throws(InputError) {
         self.displayName = displayName
         do {
-            reader = try CSVReader(path: path, stopOffset: stopOffset)
+            reader = try CSVReader(path: path, chunkBytes: chunkBytes, stopOffset: stopOffset)
         } catch {
             throw InputError(file: displayName, "cannot be read: \(error.reason)")
         }
