@@ -78,6 +78,11 @@ public struct Statement: Codable, Sendable {
     public var invoices: [InvoiceRef]
     public var forecast: Forecast
 
+    /// The names in `summary`: the period summary's columns after the org, its dates and plan.
+    static let summaryKeys = Array(PeriodRecord.csvHeader.dropFirst(4))
+    /// The same names in the order the JSON writer puts an object's keys (`JSONOut.object`).
+    static let summaryKeysInKeyOrder = summaryKeys.sorted(by: utf8Less)
+
     // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
     enum CodingKeys: String, CodingKey {
         case bankLots, flags, forecast, invoices, monthlyCredits, mostExpensiveEvents, nextRenewal, orgId, orgName,
@@ -104,7 +109,8 @@ public struct Statement: Codable, Sendable {
         let renewal = Statement.nextRenewal(after: record.periodEnd, start: profile?.startDate)
         nextRenewal = renewal.description
         var summary: [String: Int64] = [:]
-        for (name, value) in zip(PeriodRecord.csvHeader.dropFirst(4), record.numbers) { summary[name] = value }
+        summary.reserveCapacity(Statement.summaryKeysInKeyOrder.count)
+        for (name, value) in zip(Statement.summaryKeys, record.numbers) { summary[name] = value }
         self.summary = summary
         let labels = Dictionary(
             (catalog?.actions ?? []).map { ($0.id.rawValue, $0.label) }, uniquingKeysWith: { first, _ in first })

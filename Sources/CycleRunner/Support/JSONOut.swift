@@ -307,6 +307,22 @@ struct JSONOut: ~Copyable {
         }
         endObject()
     }
+
+    /// A dictionary whose keys are nearly always exactly `usualKeys`, given in the order
+    /// `object` sorts keys: written in that order, each value found by its key, when the keys
+    /// are those; any other dictionary is written by `object`. The same bytes either way, without
+    /// sorting every statement's thirty summary entries (a twentieth of writing statements).
+    mutating func object<Value: JSONWritable>(_ values: [String: Value], usualKeys: [String]) {
+        guard values.count == usualKeys.count, usualKeys.allSatisfy({ values[$0] != nil }) else {
+            return object(values)
+        }
+        beginObject()
+        for key in usualKeys {
+            self.key(text: key)
+            values[key]!.writeJSON(to: &self)
+        }
+        endObject()
+    }
 }
 
 extension String: JSONWritable {
