@@ -154,6 +154,15 @@ struct DirectJSONTests {
         let paths = ReportFixture.files(in: Self.closes[0], endingWith: ".json").filter { $0.hasPrefix("statements/") }
         var statement = try JSONDecoder().decode(
             Statement.self, from: Data(contentsOf: URL(fileURLWithPath: Self.closes[0] + "/" + paths[0])))
+        // The usual summary keys are written in a precomputed order; the same number of other
+        // keys, one swapped for another, must fall back to sorting them.
+        try Self.compare(statement)
+        var swapped = statement
+        let overdraft = swapped.summary.removeValue(forKey: "overdraft")
+        #expect(overdraft != nil)
+        swapped.summary["a_key_sorted_first"] = overdraft ?? 0
+        #expect(swapped.summary.count == statement.summary.count)
+        try Self.compare(swapped)
         for text in texts {
             statement.orgName = text
             statement.summary[text] = -7
