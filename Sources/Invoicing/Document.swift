@@ -154,36 +154,37 @@ public struct PaymentDetails: Codable, Sendable, Hashable {
 /// report), and copying twenty fields, two parties and the lines retained and released dozens
 /// of references each time, a few percent of a close. A copy is now one reference; a change to
 /// a copy that shares its box copies the fields first, so documents behave as values still.
+@dynamicMemberLookup
 public struct Document: Codable, Sendable, Hashable {
     /// A document's fields, as stored and encoded.
-    @usableFromInline struct Fields: Codable, Sendable, Hashable {
+    public struct Fields: Codable, Sendable, Hashable {
         /// `INV-2026-000001`; empty until the close numbers it.
-        @usableFromInline var number: String
-        @usableFromInline var kind: DocumentKind
-        @usableFromInline var source: DocumentSource
+        public var number: String
+        public var kind: DocumentKind
+        public var source: DocumentSource
         /// The id of what caused it: `renewal:<period start>`, a purchase id, a refund id.
-        @usableFromInline var sourceId: String
-        @usableFromInline var orgId: String
+        public var sourceId: String
+        public var orgId: String
         /// The instant that orders documents for numbering (§6.8).
-        @usableFromInline var issueInstant: Instant
-        @usableFromInline var issueDate: CivilDate
-        @usableFromInline var dueDate: CivilDate
-        @usableFromInline var currencyCode: String
-        @usableFromInline var seller: Party
-        @usableFromInline var buyer: Party
-        @usableFromInline var buyerReference: String?
-        @usableFromInline var payment: PaymentDetails
-        @usableFromInline var tax: TaxTreatment
-        @usableFromInline var lines: [DocumentLine]
+        public var issueInstant: Instant
+        public var issueDate: CivilDate
+        public var dueDate: CivilDate
+        public var currencyCode: String
+        public var seller: Party
+        public var buyer: Party
+        public var buyerReference: String?
+        public var payment: PaymentDetails
+        public var tax: TaxTreatment
+        public var lines: [DocumentLine]
         /// The billing period of a renewal invoice (BG-14).
-        @usableFromInline var periodStart: CivilDate?
-        @usableFromInline var periodEnd: CivilDate?
+        public var periodStart: CivilDate?
+        public var periodEnd: CivilDate?
         /// The number of the invoice a credit note corrects (BT-25).
-        @usableFromInline var referencedNumber: String?
+        public var referencedNumber: String?
         /// What a credit note corrects before numbers exist: the purchase id of the refunded pack.
-        @usableFromInline var referencedSourceId: String?
+        public var referencedSourceId: String?
         /// Marks a what-if document that must never be taken for a real one.
-        @usableFromInline var isDraft: Bool
+        public var isDraft: Bool
 
         // Declared in key order, the order the JSON writer puts them in, so it writes them in place.
         enum CodingKeys: String, CodingKey {
@@ -205,99 +206,17 @@ public struct Document: Codable, Sendable, Hashable {
     @usableFromInline var storage: Storage
 
     /// Changes the fields in place when no other document shares them, else in a copy.
-    /// (Reads, below, are inlinable: other modules read a field straight from the box, as they
-    /// read stored properties before, instead of calling a getter for it.)
     private mutating func modify<Result>(_ change: (inout Fields) -> Result) -> Result {
         if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
         return change(&storage.fields)
     }
 
-    /// `INV-2026-000001`; empty until the close numbers it.
-    public var number: String {
-        @inlinable get { storage.fields.number }
-        set { modify { $0.number = newValue } }
-    }
-    public var kind: DocumentKind {
-        @inlinable get { storage.fields.kind }
-        set { modify { $0.kind = newValue } }
-    }
-    public var source: DocumentSource {
-        @inlinable get { storage.fields.source }
-        set { modify { $0.source = newValue } }
-    }
-    /// The id of what caused it: `renewal:<period start>`, a purchase id, a refund id.
-    public var sourceId: String {
-        @inlinable get { storage.fields.sourceId }
-        set { modify { $0.sourceId = newValue } }
-    }
-    public var orgId: String {
-        @inlinable get { storage.fields.orgId }
-        set { modify { $0.orgId = newValue } }
-    }
-    /// The instant that orders documents for numbering (§6.8).
-    public var issueInstant: Instant {
-        @inlinable get { storage.fields.issueInstant }
-        set { modify { $0.issueInstant = newValue } }
-    }
-    public var issueDate: CivilDate {
-        @inlinable get { storage.fields.issueDate }
-        set { modify { $0.issueDate = newValue } }
-    }
-    public var dueDate: CivilDate {
-        @inlinable get { storage.fields.dueDate }
-        set { modify { $0.dueDate = newValue } }
-    }
-    public var currencyCode: String {
-        @inlinable get { storage.fields.currencyCode }
-        set { modify { $0.currencyCode = newValue } }
-    }
-    public var seller: Party {
-        @inlinable get { storage.fields.seller }
-        set { modify { $0.seller = newValue } }
-    }
-    public var buyer: Party {
-        @inlinable get { storage.fields.buyer }
-        set { modify { $0.buyer = newValue } }
-    }
-    public var buyerReference: String? {
-        @inlinable get { storage.fields.buyerReference }
-        set { modify { $0.buyerReference = newValue } }
-    }
-    public var payment: PaymentDetails {
-        @inlinable get { storage.fields.payment }
-        set { modify { $0.payment = newValue } }
-    }
-    public var tax: TaxTreatment {
-        @inlinable get { storage.fields.tax }
-        set { modify { $0.tax = newValue } }
-    }
-    public var lines: [DocumentLine] {
-        @inlinable get { storage.fields.lines }
-        set { modify { $0.lines = newValue } }
-    }
-    /// The billing period of a renewal invoice (BG-14).
-    public var periodStart: CivilDate? {
-        @inlinable get { storage.fields.periodStart }
-        set { modify { $0.periodStart = newValue } }
-    }
-    public var periodEnd: CivilDate? {
-        @inlinable get { storage.fields.periodEnd }
-        set { modify { $0.periodEnd = newValue } }
-    }
-    /// The number of the invoice a credit note corrects (BT-25).
-    public var referencedNumber: String? {
-        @inlinable get { storage.fields.referencedNumber }
-        set { modify { $0.referencedNumber = newValue } }
-    }
-    /// What a credit note corrects before numbers exist: the purchase id of the refunded pack.
-    public var referencedSourceId: String? {
-        @inlinable get { storage.fields.referencedSourceId }
-        set { modify { $0.referencedSourceId = newValue } }
-    }
-    /// Marks a what-if document that must never be taken for a real one.
-    public var isDraft: Bool {
-        @inlinable get { storage.fields.isDraft }
-        set { modify { $0.isDraft = newValue } }
+    /// Every field, read and changed by name (`document.number`) as if it were the document's
+    /// own: a read goes straight to the box (inlinable, so other modules read a field as they
+    /// read stored properties, not through a call), a change through `modify`.
+    public subscript<Value>(dynamicMember field: WritableKeyPath<Fields, Value>) -> Value {
+        @inlinable get { storage.fields[keyPath: field] }
+        set { modify { $0[keyPath: field] = newValue } }
     }
 
     public init(
@@ -329,21 +248,21 @@ public struct Document: Codable, Sendable, Hashable {
     public func hash(into hasher: inout Hasher) { storage.fields.hash(into: &hasher) }
 
     public var currency: Currency {
-        guard let currency = Currency(code: currencyCode) else {
-            preconditionFailure("document in unknown currency \(currencyCode)")
+        guard let currency = Currency(code: self.currencyCode) else {
+            preconditionFailure("document in unknown currency \(self.currencyCode)")
         }
         return currency
     }
 
     /// Whether the document claims Peppol BIS Billing 3.0: only when the buyer has an
     /// electronic address to receive it.
-    public var isPeppol: Bool { buyer.endpointId != nil && seller.endpointId != nil }
+    public var isPeppol: Bool { self.buyer.endpointId != nil && self.seller.endpointId != nil }
 
     /// Sum of line amounts (BT-106).
-    public var netMinor: Int64 { lines.reduce(0) { $0 + $1.amountMinor } }
+    public var netMinor: Int64 { self.lines.reduce(0) { $0 + $1.amountMinor } }
 
     /// VAT per category, rounded once per category (§6.8).
-    public var taxSubtotals: [TaxSubtotal] { TaxSubtotal.compute(lines: lines, treatment: tax) }
+    public var taxSubtotals: [TaxSubtotal] { TaxSubtotal.compute(lines: self.lines, treatment: self.tax) }
 
     public var taxMinor: Int64 { taxSubtotals.reduce(0) { $0 + $1.taxMinor } }
 
