@@ -206,9 +206,9 @@ public struct Document: Codable, Sendable, Hashable {
     @usableFromInline var storage: Storage
 
     /// Changes the fields in place when no other document shares them, else in a copy.
-    private mutating func modify<Result>(_ change: (inout Fields) -> Result) -> Result {
+    private mutating func modify(_ change: (inout Fields) -> Void) {
         if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
-        return change(&storage.fields)
+        change(&storage.fields)
     }
 
     /// Every field, read and changed by name (`document.number`) as if it were the document's

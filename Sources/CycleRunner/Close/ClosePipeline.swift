@@ -328,16 +328,12 @@ public enum ClosePipeline {
     /// since the close waits for them before its commit.
     static func documentWarnings(_ documents: [Document]) -> [String] {
         do {
-            // Each document is checked where it is: `documents[index]` copied it whole (dozens
-            // of references retained and released) to hand it over.
-            return try documents.withUnsafeBufferPointer { buffer in
-                let documents = SharedElements(buffer: buffer)
-                return try parallelMap(Array(buffer.indices)) { index -> [String] in
-                    let problems = UBLWriter.knownRuleViolations(for: documents.buffer[index])
-                    guard !problems.isEmpty else { return [] }
-                    let number = documents.buffer[index].number
-                    return problems.map { "\(number): \($0)" }
-                }
+            // Handing each document over copies it, which is one reference (`Document` shares
+            // its fields), so the documents are read straight from the array.
+            return try parallelMap(documents) { document -> [String] in
+                let problems = UBLWriter.knownRuleViolations(for: document)
+                guard !problems.isEmpty else { return [] }
+                return problems.map { "\(document.number): \($0)" }
             }.flatMap { $0 }
         } catch {
             preconditionFailure("checking e-invoice rules throws nothing: \(error)")

@@ -242,11 +242,6 @@ struct SharedBuffer<Element>: @unchecked Sendable {
     }
 }
 
-/// Elements that workers read in place, for the length of a call that keeps them alive.
-struct SharedElements<Element: Sendable>: @unchecked Sendable {
-    let buffer: UnsafeBufferPointer<Element>
-}
-
 public struct PlanChangeRecord: Sendable {
     public var orgIndex: Int32
     public var instant: Instant

@@ -510,9 +510,9 @@ struct PeriodRow: Sendable {
     }
 }
 
-/// A document's row as bound, made by the feeders. Reading a document's fields on the ledger's
-/// thread copied the whole document (dozens of references retained and released) for each of
-/// its computed totals, which live in another module.
+/// A document's row as bound, made by the feeders, so the ledger's thread only binds it: the
+/// document's JSON and its totals (computed from its lines at each call) are worked out on the
+/// other cores.
 struct DocumentRow: Sendable {
     var number: String
     var kind: String

@@ -109,7 +109,7 @@ public struct Statement: Codable, Sendable {
         let renewal = Statement.nextRenewal(after: record.periodEnd, start: profile?.startDate)
         nextRenewal = renewal.description
         var summary: [String: Int64] = [:]
-        summary.reserveCapacity(Statement.summaryKeysInKeyOrder.count)
+        summary.reserveCapacity(Statement.summaryKeys.count)
         for (name, value) in zip(Statement.summaryKeys, record.numbers) { summary[name] = value }
         self.summary = summary
         let labels = Dictionary(

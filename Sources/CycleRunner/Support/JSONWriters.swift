@@ -293,6 +293,8 @@ extension Forecast: JSONWritable {
 // The ledger's documents (`Invoicing`'s types, whose keys are the names of their properties).
 
 extension Document: JSONWritable {
+    // `self.` throughout: a document's fields are reached through its dynamic-member subscript,
+    // which a name without `self.` does not look through.
     func writeJSON(to out: inout JSONOut) {
         out.beginObject()
         out.member("buyer", self.buyer)
