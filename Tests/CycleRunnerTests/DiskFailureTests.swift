@@ -105,9 +105,10 @@ import Testing
         let (input, last, prepared) = try Self.closedOnce()
 
         let disk = TestPaths.temporaryFolder("tmpfs")
-        // Room for what is there now and a few pages more, not for a second close's rows and files.
+        // Room for what is there now and a few of the ledger's 64 KB pages more, not for a second
+        // close's rows and files.
         let used = try #require(Int(Self.output("du -sk '\(prepared)' | cut -f1")))
-        #expect(Self.shell("mount -t tmpfs -o size=\(used + 64)k tmpfs '\(disk)'") == 0)
+        #expect(Self.shell("mount -t tmpfs -o size=\(used + 256)k tmpfs '\(disk)'") == 0)
         defer { Self.shell("umount '\(disk)'") }
         let output = disk + "/books"
         try Soundness.copyFolder(prepared, output)

@@ -14,7 +14,7 @@ public final class Ledger {
     private var pinned: Database?
 
     /// The page size of a new ledger file.
-    static let pageSizeBytes = 16_384
+    static let pageSizeBytes = 65_536
 
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
