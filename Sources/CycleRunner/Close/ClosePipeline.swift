@@ -104,6 +104,11 @@ public enum ClosePipeline {
         }
         defer { withExtendedLifetime(lock) {} }
         try phase("locked", options)
+        // The input files are hashed for the chain from here, on the core the reading of
+        // plans.yaml and orgs.csv leaves idle; a close that commits nothing stops it.
+        let inputHashing = InputHashing(
+            folder: options.inputFolder, files: InputReader.filesToRead(folder: options.inputFolder))
+        defer { inputHashing.stop() }
 
         // Whole-file problems stop the run before the ledger or any output is touched.
         let catalog: Catalog
@@ -194,11 +199,6 @@ public enum ClosePipeline {
             throw .input(error)
         }
         try phase("parsed", options)
-        // The input files are hashed for the chain on another thread while the engine runs.
-        let hashedFiles = ["plans.yaml"] + input.files
-        let inputFolder = options.inputFolder
-        let inputHash = Pending.running { Ledger.inputHash(folder: inputFolder, files: hashedFiles) }
-        defer { _ = inputHash.read() }
 
         var work: CloseWork
         do {
@@ -242,7 +242,7 @@ public enum ClosePipeline {
             orgs: work.storedOrgs, periods: work.periods, documents: work.documents, sequences: work.sequences,
             applied: work.applied, engineRejected: work.engineRejected, purchases: work.purchases,
             rejectedRows: work.input.rejected,
-            inputHash: inputHash.read(),
+            inputHash: inputHashing.hash(of: ["plans.yaml"] + input.files),
             queue: work.input.queue)
         commit.appliedUsage = appliedUsage
         commit.usageBlockRanges = usageBlockRanges

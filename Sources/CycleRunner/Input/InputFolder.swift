@@ -215,6 +215,22 @@ public enum InputReader {
         return profile
     }
 
+    /// The optional event files, in the order `readEvents` reads them (`InputFilesTests` holds
+    /// the two to each other).
+    static let optionalFiles = ["plan_changes.csv", "topups.csv", "refunds.csv", "members.csv", "queue.csv"]
+
+    /// The files a close of `folder` reads, in the order it reads them: plans.yaml, orgs.csv,
+    /// each usage file, then the optional files that exist. This is what the ledger's input
+    /// hash covers, and it is known before any row is read, so the hash can start at once.
+    /// A file that appears or goes between this listing and the reading makes the close's own
+    /// list differ; the close then hashes that list instead.
+    public static func filesToRead(folder: String) -> [String] {
+        var names = ["plans.yaml", "orgs.csv"]
+        names += (listFolder(folder + "/usage", suffix: ".csv") ?? []).map { "usage/" + $0 }
+        names += optionalFiles.filter { fileExists(folder + "/" + $0) }
+        return names
+    }
+
     /// Reads every event file of the folder. Rows are checked for form and against the orgs
     /// and the catalog; what needs the ledger (duplicates of earlier runs, late rows) is left
     /// to the close.

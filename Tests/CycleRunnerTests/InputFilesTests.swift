@@ -1,0 +1,62 @@
+// Proves that the files a close expects to read, listed before it reads any, are the files it
+// reads, in its order, with and without the optional files; that the input hash the ledger
+// stores is the hash of those files; and that the early hash gives way to the files the close
+// actually read when the two lists differ, or stops when told to.
+import Foundation
+import GRDB
+import Invoicing
+import Testing
+
+@testable import CycleRunnerCore
+
+@Suite struct InputFilesTests {
+    static let samples = TestPaths.repository.appendingPathComponent("samples").path
+
+    /// A copy of the samples folder without `removed`, with a file in usage/ that no close reads.
+    static func samplesWithout(_ removed: [String]) throws -> String {
+        let folder = TestPaths.temporaryFolder("input-files")
+        try FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.copyItem(atPath: samples, toPath: folder)
+        for name in removed { try FileManager.default.removeItem(atPath: folder + "/" + name) }
+        try Data("not usage".utf8).write(to: URL(fileURLWithPath: folder + "/usage/notes.txt"))
+        return folder
+    }
+
+    @Test(arguments: [
+        [String](), ["members.csv", "plan_changes.csv"], ["queue.csv", "topups.csv", "refunds.csv"],
+        ["usage/2026-06.csv", "usage/late-2026-09-resend.csv"],
+    ])
+    func theFilesListedBeforeReadingAreTheFilesRead(_ removed: [String]) throws {
+        let input = try Self.samplesWithout(removed)
+        let expected = InputReader.filesToRead(folder: input)
+        for name in removed { #expect(!expected.contains(name)) }
+        #expect(!expected.contains("usage/notes.txt"))
+        let output = TestPaths.temporaryFolder("input-files-out")
+        let summary = try Fixtures.close(input, output, through: CivilDate.parse("2026-11-30")!)
+        let report = try #require(summary.report)
+        #expect(expected == ["plans.yaml"] + report.files)
+        let ledger = try Ledger(path: output + "/ledger.sqlite")
+        let stored = try ledger.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT input_hash FROM runs ORDER BY id DESC LIMIT 1")
+        }
+        #expect(stored == Ledger.inputHash(folder: input, files: expected))
+    }
+
+    @Test func theEarlyHashGivesWayToTheFilesRead() throws {
+        let input = Self.samples
+        let read = InputReader.filesToRead(folder: input)
+        let hashing = InputHashing(folder: input, files: Array(read.dropLast()))
+        #expect(hashing.hash(of: read) == Ledger.inputHash(folder: input, files: read))
+        #expect(
+            hashing.hash(of: Array(read.dropLast())) == Ledger.inputHash(folder: input, files: Array(read.dropLast())))
+        hashing.stop()
+    }
+
+    @Test func aStoppedHashGivesNothing() {
+        let read = InputReader.filesToRead(folder: Self.samples)
+        #expect(Ledger.inputHash(folder: Self.samples, files: read, stopped: { true }) == nil)
+        #expect(Ledger.inputHash(folder: Self.samples, files: read, stopped: { false }) != nil)
+        let hashing = InputHashing(folder: Self.samples, files: read)
+        hashing.stop()
+    }
+}
