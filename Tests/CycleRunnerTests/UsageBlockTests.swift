@@ -121,16 +121,19 @@ struct UsageBlockTests {
         }
     }
 
-    /// Bits at the ends of words, in the last partial word, and none at all.
-    @Test(arguments: [
-        [Int32](), [0], [63], [64], [0, 1, 2, 63, 64, 65, 127, 128], [5, 700, 701, 1_023, 4_095], Array(0..<300),
-    ])
-    func setPositionsListsTheMarkedRowsInOrder(_ rows: [Int32]) {
-        let rowCount = 4_096
-        var words = [UInt64](repeating: 0, count: (rowCount + 63) / 64)
+    /// Marks at the ends of pieces, in the last partial piece, none at all, every row, and row
+    /// counts that are not a whole number of pieces; pieces of 1, 7, 64 and the default size.
+    @Test(
+        arguments: [
+            [Int32](), [0], [63], [64], [0, 1, 2, 63, 64, 65, 127, 128], [5, 700, 701, 1_023, 4_094], Array(0..<300),
+            Array(0..<4_095),
+        ], [1, 7, 64, 1 << 16])
+    func markedPositionsListsTheMarkedRowsInOrder(_ rows: [Int32], pieceSize: Int) {
+        let rowCount = 4_095
+        var flags = [UInt8](repeating: 0, count: rowCount)
         // Marked in an order unlike the rows', as the engine's orgs finish.
-        for row in rows.reversed() { words[Int(row) >> 6] |= 1 << UInt64(row & 63) }
-        #expect(CloseWork.setPositions(words, expectedCount: rows.count) == rows)
+        for row in rows.reversed() { flags[Int(row)] = 1 }
+        #expect(CloseWork.markedPositions(flags, expectedCount: rows.count, pieceSize: pieceSize) == rows)
     }
 
     /// A close's usage id blocks hold each applied row once, in the order the rows were read
