@@ -133,6 +133,7 @@ public enum ClosePipeline {
         }
         let horizon = Instant(date: options.through.addingDays(1))
         if let previousHorizon, horizon <= previousHorizon {
+            inputHashing.stop()
             return try rerender(options, ledger: ledger, horizon: previousHorizon)
         }
         // Only a close that applies something needs the orgs' states (a rerun does not).
