@@ -19,7 +19,7 @@ struct EventOrderTests {
             kind: kinds[fields[1] % kinds.count], instant: instant,
             originalInstant: Instant(microseconds: instant.microseconds - Int64(fields[2] % 2)),
             id: ids[fields[3] % ids.count], sequence: Int32(fields[4] % 3), late: false,
-            payload: .usage(eventId: "", credits: Int64(fields[5]), actionIndex: 0, userIndex: 0))
+            payload: .usage(credits: Int64(fields[5]), actionIndex: 0, userIndex: 0))
     }
 
     @Test func matchesAStableSortByPrecedes() async {
@@ -72,8 +72,7 @@ struct EventOrderTests {
                     return OrgEvent(
                         kind: .usage, instant: instant, originalInstant: instant, id: "e\(index)",
                         sequence: Int32(index), late: false,
-                        payload: .usage(
-                            eventId: "e\(index)", credits: Int64(row.2), actionIndex: Int32(row.1), userIndex: 0))
+                        payload: .usage(credits: Int64(row.2), actionIndex: Int32(row.1), userIndex: 0))
                 }
             }
             let horizon = Instant(date: day("2026-04-01"))

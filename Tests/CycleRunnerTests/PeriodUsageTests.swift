@@ -38,7 +38,7 @@ struct PeriodUsageTests {
                 return OrgEvent(
                     kind: .usage, instant: instant, originalInstant: occurred, id: id, sequence: Int32(index),
                     late: instant != occurred,
-                    payload: .usage(eventId: id, credits: spend.credits, actionIndex: spend.actionIndex, userIndex: 0))
+                    payload: .usage(credits: spend.credits, actionIndex: spend.actionIndex, userIndex: 0))
             }
             let run: OrgRun
             do {
@@ -61,12 +61,12 @@ struct PeriodUsageTests {
                 var expected: [String: ActionUsage] = [:]
                 var notable: [NotableEvent] = []
                 for event in inside {
-                    guard case .usage(let id, let credits, let actionIndex, _) = event.payload else { continue }
+                    guard case .usage(let credits, let actionIndex, _) = event.payload else { continue }
                     let action = testCatalog.actions[Int(actionIndex)].id.rawValue
                     expected[action, default: ActionUsage()].add(credits: credits)
                     notable.append(
                         NotableEvent(
-                            eventId: id, occurredAt: event.originalInstant, action: action, user: "u1",
+                            eventId: event.id, occurredAt: event.originalInstant, action: action, user: "u1",
                             credits: credits, late: event.late))
                 }
                 // A stable sort of the events in the order they applied.

@@ -48,7 +48,7 @@ func testProfile(plan: String, start: String, id: String = "o1", currency: Strin
 func usage(_ id: String, _ instant: String, _ credits: Int64) -> OrgEvent {
     OrgEvent(
         kind: .usage, instant: at(instant), originalInstant: at(instant), id: id, sequence: 0, late: false,
-        payload: .usage(eventId: id, credits: credits, actionIndex: 0, userIndex: 0))
+        payload: .usage(credits: credits, actionIndex: 0, userIndex: 0))
 }
 
 func planChange(_ instant: String, to plan: String, sequence: Int32 = 0) -> OrgEvent {

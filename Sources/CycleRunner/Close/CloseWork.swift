@@ -485,8 +485,7 @@ struct CloseWork {
                     kind: .usage, instant: late ? previousHorizon! : record.instant, originalInstant: record.instant,
                     id: record.eventId, sequence: record.origin.lineNumber, late: late,
                     payload: .usage(
-                        eventId: record.eventId, credits: record.credits, actionIndex: Int32(record.actionIndex),
-                        userIndex: record.userIndex)))
+                        credits: record.credits, actionIndex: Int32(record.actionIndex), userIndex: record.userIndex)))
         }
         let order = eventOrder(events)
         let context = EngineContext(

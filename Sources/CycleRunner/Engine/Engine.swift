@@ -73,7 +73,16 @@ public struct Engine {
         for position in events.indices {
             let index = order?[position] ?? position
             try engine.applyScheduled(before: events[index].instant, kind: events[index].kind)
-            engine.run.outcomes.append(try engine.apply(events[index]))
+            // A usage event (nearly every event) is applied from its fields where it lies:
+            // passed whole to `apply`, each was copied, its id retained and released.
+            if engine.state.started, case .usage(let credits, let actionIndex, let userIndex) = events[index].payload {
+                engine.debit(
+                    credits: credits, actionIndex: actionIndex, userIndex: userIndex, late: events[index].late,
+                    occurredAt: events[index].originalInstant, eventId: events[index].id)
+                engine.run.outcomes.append(.applied)
+            } else {
+                engine.run.outcomes.append(try engine.apply(events[index]))
+            }
         }
         try engine.applyScheduled(before: horizon, kind: nil)
         engine.foldActionUsage()
@@ -324,8 +333,10 @@ public struct Engine {
             return .rejected(Rejection(.beforeOrgStart, "\(event.originalInstant) is before the org's start"))
         }
         switch event.payload {
-        case .usage(let eventId, let credits, let actionIndex, let userIndex):
-            debit(eventId: eventId, credits: credits, actionIndex: actionIndex, userIndex: userIndex, event: event)
+        case .usage(let credits, let actionIndex, let userIndex):
+            debit(
+                credits: credits, actionIndex: actionIndex, userIndex: userIndex, late: event.late,
+                occurredAt: event.originalInstant, eventId: event.id)
             return .applied
         case .planChange(let plan):
             return try changePlan(to: plan, at: event.instant)
@@ -337,7 +348,11 @@ public struct Engine {
     }
 
     // §6.3
-    mutating func debit(eventId: String, credits: Int64, actionIndex: Int32, userIndex: Int32, event: OrgEvent) {
+    /// `eventId` is read only for an event the period notes among its most expensive.
+    mutating func debit(
+        credits: Int64, actionIndex: Int32, userIndex: Int32, late: Bool, occurredAt: Instant,
+        eventId: @autoclosure () -> String
+    ) {
         var owed = credits
         let fromCurrent = min(owed, state.current)
         state.current -= fromCurrent
@@ -365,14 +380,12 @@ public struct Engine {
         guard case .some = state.period else { preconditionFailure("usage before the first renewal") }
         state.period!.count(
             credits: credits, fromCurrent: fromCurrent, fromBank: fromBank, fromTopUp: fromTopUp, overdraft: owed,
-            late: event.late, permitted: context.permissions.map { $0[user] })
-        if PeriodAccumulator.mayNote(
-            credits: credits, occurredAt: event.originalInstant, in: state.period!.mostExpensive)
-        {
+            late: late, permitted: context.permissions.map { $0[user] })
+        if PeriodAccumulator.mayNote(credits: credits, occurredAt: occurredAt, in: state.period!.mostExpensive) {
             let notable = NotableEvent(
-                eventId: eventId, occurredAt: event.originalInstant,
+                eventId: eventId(), occurredAt: occurredAt,
                 action: context.catalog.actions[Int(actionIndex)].id.rawValue, user: user, credits: credits,
-                late: event.late)
+                late: late)
             state.period!.note(notable)
         }
     }

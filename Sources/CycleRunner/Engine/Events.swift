@@ -15,7 +15,9 @@ public enum EventKind: Int, Codable, Sendable, Comparable {
 /// An input event of one org, as the close hands it to the engine.
 public struct OrgEvent: Sendable {
     public enum Payload: Sendable {
-        case usage(eventId: String, credits: Int64, actionIndex: Int32, userIndex: Int32)
+        /// A usage event's id is the event's `id`: a second copy of it here was retained and
+        /// released with every copy and every destruction of millions of events.
+        case usage(credits: Int64, actionIndex: Int32, userIndex: Int32)
         case planChange(PlanID)
         case topUp(PurchaseID, PackID)
         case refund(refundId: String, purchaseId: PurchaseID)
