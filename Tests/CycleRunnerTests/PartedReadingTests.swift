@@ -119,6 +119,33 @@ struct PartedReadingTests {
         }
     }
 
+    /// Lines of any length, some many parts long: the cuts are where searching from every cut
+    /// would put them, though a cut inside a line already searched past is not searched again.
+    @Test func cutsInsideALongLineAreWhereSearchingEachWouldPutThem() async {
+        let lengths = Gen.int(in: 0...700).array(of: 1...40)
+        await propertyCheck(count: 200, input: lengths, Gen.int(in: 16...64)) { lengths, partBytes in
+            let header = "event_id,org_id,occurred_at,user_id,action,credits\n"
+            let text = header + lengths.map { String(repeating: "x", count: $0) + "\n" }.joined()
+            let folder = makeTempFolder()
+            defer { removeTree(folder) }
+            makeTestFolder(folder + "/usage")
+            writeFile(folder + "/usage/u.csv", text)
+            let path = folder + "/usage/u.csv"
+            let size = text.utf8.count
+            var expected = [0]
+            if size >= 2 * partBytes {
+                let count = size / partBytes
+                for part in 1..<count {
+                    guard let start = UsageReader.lineStart(path: path, after: part * (size / count)) else { break }
+                    if start > max(expected.last!, header.utf8.count), start < size { expected.append(start) }
+                }
+            }
+            let parts = UsageReader.parts(folder: folder, name: "u.csv", file: 0, partBytes: partBytes)
+            #expect(parts.map(\.start) == expected)
+            #expect(parts.map(\.stop) == Array(expected.dropFirst()) + [nil])
+        }
+    }
+
     /// Usage rows with what a cut could spoil: duplicates and conflicts across parts, rows
     /// rejected for their form, quoted line breaks, a quote that never closes, blank lines and
     /// CRLF line ends.

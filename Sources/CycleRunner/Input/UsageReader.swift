@@ -124,8 +124,14 @@ enum UsageReader {
         let headerEnd = table.reader.offset
         let count = size / partBytes
         var starts: [Int] = [0]
+        // A cut that falls before the line start found for the one before it is skipped, not
+        // searched from: inside a very long line, each cut would scan on to that line's end.
+        var searchedTo = 0
         for part in 1..<count {
-            guard let start = lineStart(path: path, after: part * (size / count)) else { break }
+            let offset = part * (size / count)
+            if offset < searchedTo { continue }
+            guard let start = lineStart(path: path, after: offset) else { break }
+            searchedTo = start
             if start > max(starts.last!, headerEnd), start < size { starts.append(start) }
         }
         return starts.indices.map { index in
@@ -160,10 +166,11 @@ enum UsageReader {
         var usageBytes = 0
         for name in files { usageBytes += fileSize(folder + "/usage/" + name) }
         // Parts small enough that the last few leave little for one core to do alone (three
-        // monthly files on two cores left one idle for a third of the reading), large enough
-        // that each is worth a worker's start.
+        // monthly files on two cores left one idle for a third of the reading; with 16 parts
+        // at 2.3 M rows the last part's parse and then its merge still ran alone, 50 ms), large
+        // enough that each is worth a worker's start.
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let partBytes = partBytes ?? min(max(usageBytes / (8 * max(cores, 1)), 4 << 20), 32 << 20)
+        let partBytes = partBytes ?? min(max(usageBytes / (32 * max(cores, 1)), 2 << 20), 32 << 20)
         let parts = files.indices.flatMap {
             UsageReader.parts(folder: folder, name: files[$0], file: $0, partBytes: partBytes)
         }
@@ -172,8 +179,11 @@ enum UsageReader {
         let pending = parts.indices.map { _ in Pending<Result<ParsedFile, InputError>>() }
         // Workers take the next unparsed part, in order, one per core. The merging thread
         // takes a part itself when no worker has started it yet, so the reading never waits
-        // for a worker thread that Dispatch has not started (its pool is shared with Swift's
-        // concurrency and may be busy): it only ever waits for a parse that is running.
+        // for a worker thread that has not started: it only ever waits for a parse that is
+        // running. The workers are threads of their own at nice 5, like the commit's feeders
+        // (`Feeders`): the merge, on the close's thread, is the one the reading waits for at
+        // its end, and at equal priority three threads shared two cores, so it fell behind
+        // the parsing and was left with parts to merge alone.
         @Sendable func parsePart(_ part: Part) -> Result<ParsedFile, InputError> {
             Result { () throws(InputError) in
                 try parse(
@@ -183,11 +193,12 @@ enum UsageReader {
         }
         let claims = FileClaims()
         for _ in 0..<min(cores, parts.count) {
-            DispatchQueue.global().async {
+            Thread {
+                lowerThisThreadsPriority(to: 5)
                 while let index = claims.next(below: parts.count) {
                     pending[index].fulfil(parsePart(parts[index]))
                 }
-            }
+            }.start()
         }
         var userTable = ByteTable()
         // Room for a row per 64 bytes of input (the generated rows average 68), so the table
