@@ -127,7 +127,7 @@ struct UsageBlockTests {
         arguments: [
             [Int32](), [0], [63], [64], [0, 1, 2, 63, 64, 65, 127, 128], [5, 700, 701, 1_023, 4_094], Array(0..<300),
             Array(0..<4_095),
-        ], [1, 7, 64, 1 << 16])
+        ], [1, 7, 64, 1 << 12, 1 << 16])
     func markedPositionsListsTheMarkedRowsInOrder(_ rows: [Int32], pieceSize: Int) {
         let rowCount = 4_095
         var flags = [UInt8](repeating: 0, count: rowCount)
