@@ -19,7 +19,12 @@ struct UsageBlockTests {
         records.append(
             chunk: (0..<rows).map { index in
                 let long = (rows / 3..<rows / 3 + 3_000).contains(index)
-                let id = long ? "e\(index)-" + String(repeating: "x", count: 1_000 + index % 977) : "e\(index)"
+                // Short ids of every length from 2 to 20 bytes (the packing copies ids of 8 to 16
+                // bytes as two words) and a run of long ones.
+                let id =
+                    long
+                    ? "e\(index)-" + String(repeating: "x", count: 1_000 + index % 977)
+                    : "e\(index)" + String(repeating: "y", count: index % 14)
                 return UsageRecord(
                     eventId: id, orgIndex: 0, actionIndex: 0, userIndex: 0,
                     instant: Instant(microseconds: Int64(index)), credits: Int64(index % 13),
