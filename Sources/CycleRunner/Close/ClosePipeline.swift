@@ -129,7 +129,7 @@ public enum ClosePipeline {
             ledger = try Ledger(path: options.ledgerPath)
             previousHorizon = try ledger.horizon()
         } catch {
-            throw .ledger("the ledger \(options.ledgerPath) cannot be opened: \(error)")
+            throw .ledger("the ledger \(options.ledgerPath) cannot be opened: \(error); nothing was committed")
         }
         let horizon = Instant(date: options.through.addingDays(1))
         if let previousHorizon, horizon <= previousHorizon {
@@ -141,7 +141,7 @@ public enum ClosePipeline {
         do {
             storedOrgs = try ledger.orgs()
         } catch {
-            throw .ledger("the ledger \(options.ledgerPath) cannot be opened: \(error)")
+            throw .ledger("the ledger \(options.ledgerPath) cannot be opened: \(error); nothing was committed")
         }
         try phase("read", options)
 

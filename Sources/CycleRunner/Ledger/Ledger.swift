@@ -32,7 +32,8 @@ public final class Ledger {
             // Only a new ledger takes this page size (an existing file keeps its own). Period
             // records and org states are 2 to 3 KB of JSON each: with SQLite's default 4 KB pages
             // each took a page to itself and 29 % of the file was unused space; with 16 KB pages
-            // the 2.3 M-row close's ledger is 156 MB instead of 212 MB (see bench/README.md).
+            // the 2.3 M-row close's ledger is 156 MB instead of 212 MB, and with 64 KB pages its
+            // 150 MB of log takes a quarter of the writes (see bench/README.md).
             if !readOnly { try db.execute(sql: "PRAGMA page_size = \(Ledger.pageSizeBytes)") }
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }

@@ -3,7 +3,6 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import Invoicing
-import Synchronization
 
 /// The ledger's hash chain (migration "v2-chain"). Each run stores four SHA-256 hashes:
 /// `input_hash` of the files it read, `totals_hash` of every row it added (its run row,
@@ -86,34 +85,14 @@ extension Ledger {
     /// `stopped` is asked before each megabyte: once it says yes the hash is abandoned and
     /// the result is nil (a close that turns out to apply nothing does not wait for it).
     public static func inputHash(folder: String, files: [String], stopped: () -> Bool = { false }) -> String? {
-        var hash = SHA256()
-        hash.field("cycle-runner inputs 1")
-        // One buffer for every read: a new megabyte for each (as `FileHandle.read` returned
-        // them) was fresh memory the kernel faulted in and zeroed, 40 % of this hash's time
-        // while it runs beside the engine.
-        let chunkBytes = 1 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkBytes, alignment: 64)
+        var progress = InputHashProgress(folder: folder, files: files)
+        let buffer = InputHashProgress.makeBuffer()
         defer { buffer.deallocate() }
-        for name in files {
-            hash.field(name)
-            let descriptor = open(folder + "/" + name, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else {
-                hash.field("unreadable")
-                continue
-            }
-            defer { close(descriptor) }
-            // A read that fails ends the file's bytes where it failed, as before; one that a
-            // signal interrupted is made again.
-            while true {
-                if stopped() { return nil }
-                let count = readBytes(descriptor, buffer, chunkBytes)
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { break }
-                hash.update(UnsafeRawBufferPointer(start: buffer, count: count))
-            }
-            hash.field("end")
+        while !progress.isFinished {
+            if stopped() { return nil }
+            progress.advance(buffer: buffer)
         }
-        return hash.hexDigest()
+        return progress.hexDigest()
     }
 
     /// What `verify` found: `problems` empty means the ledger is consistent.
@@ -644,54 +623,203 @@ final class RunTotals {
     }
 }
 
-/// The C library's `read`, named at file scope: inside `Ledger`, `read` is its own method.
-private func readBytes(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-    read(descriptor, buffer, count)
+/// How far an input hash (`Ledger.inputHash`) has got, so that one thread can carry on from
+/// where another stopped: the hash so far, the file it is in, and how many of that file's bytes
+/// it has hashed (nil before the file's name). Each step opens the file and reads at its
+/// offset, so a step needs nothing from the one before but this value. The identity of each
+/// file hashed (device, inode, size, change times) is kept, to tell whether it has changed
+/// since.
+struct InputHashProgress: Sendable {
+    let folder: String
+    let files: [String]
+    private var hash = SHA256()
+    private(set) var file = 0
+    private var offset: Int?
+    /// Per file hashed, its identity while it was hashed, or nil if it could not be read or
+    /// changed while it was.
+    private(set) var stamps: [FileStamp?] = []
+    private var stampAtStart: FileStamp?
+
+    /// One step's read: a megabyte.
+    static let chunkBytes = 1 << 20
+
+    /// A buffer for `advance`'s reads, made once per thread: a new megabyte for each read was
+    /// fresh memory the kernel faulted in and zeroed, 40 % of this hash's time while it ran
+    /// beside the engine. The caller deallocates it.
+    static func makeBuffer() -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer.allocate(byteCount: chunkBytes, alignment: 64)
+    }
+
+    init(folder: String, files: [String]) {
+        self.folder = folder
+        self.files = files
+        hash.field("cycle-runner inputs 1")
+    }
+
+    var isFinished: Bool { file >= files.count }
+
+    func hexDigest() -> String {
+        precondition(isFinished, "the hash of every file")
+        var hash = hash
+        return hash.hexDigest()
+    }
+
+    /// Hashes the next piece: a file's name, up to a megabyte of its bytes (read into
+    /// `buffer`, from `makeBuffer`), or its end.
+    mutating func advance(buffer: UnsafeMutableRawPointer) {
+        precondition(!isFinished, "a file left to hash")
+        guard let offset else {
+            hash.field(files[file])
+            offset = 0
+            return
+        }
+        let descriptor = open(folder + "/" + files[file], O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            // Unreadable from the start is hashed as such; a file that goes while it is read
+            // ends where its reading stopped, as a failed read does.
+            hash.field(offset == 0 ? "unreadable" : "end")
+            finishFile(nil)
+            return
+        }
+        defer { close(descriptor) }
+        let stamp = FileStamp(descriptor: descriptor)
+        if offset == 0 { stampAtStart = stamp }
+        // A read that fails ends the file's bytes where it failed; one that a signal
+        // interrupted is made again.
+        var count: Int
+        repeat {
+            count = pread(descriptor, buffer, InputHashProgress.chunkBytes, off_t(offset))
+        } while count < 0 && errno == EINTR
+        if count > 0 {
+            hash.update(UnsafeRawBufferPointer(start: buffer, count: count))
+            self.offset = offset + count
+        } else {
+            hash.field("end")
+            finishFile(offset == 0 || stamp == stampAtStart ? stamp : nil)
+        }
+    }
+
+    private mutating func finishFile(_ stamp: FileStamp?) {
+        stamps.append(stamp)
+        file += 1
+        offset = nil
+        stampAtStart = nil
+    }
+
+    /// Whether every file hashed so far is as it was while it was hashed.
+    func filesAreUnchanged() -> Bool {
+        stamps.indices.allSatisfy { index in
+            guard let stamp = stamps[index] else { return false }
+            return FileStamp(path: folder + "/" + files[index]) == stamp
+        }
+    }
+}
+
+/// What tells a file changed: its device and inode, size, and modification and change times.
+struct FileStamp: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var modified: (seconds: Int, nanoseconds: Int)
+    var changed: (seconds: Int, nanoseconds: Int)
+
+    init?(descriptor: Int32) {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        self.init(info)
+    }
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        self.init(info)
+    }
+
+    private init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modified = (Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec))
+        changed = (Int(info.st_ctim.tv_sec), Int(info.st_ctim.tv_nsec))
+    }
+
+    static func == (left: FileStamp, right: FileStamp) -> Bool {
+        left.device == right.device && left.inode == right.inode && left.size == right.size
+            && left.modified == right.modified && left.changed == right.changed
+    }
 }
 
 /// The input hash of a close (`Ledger.inputHash`), started on another thread before the files
 /// are read. Until the usage files are parsed the close runs on one core (plans.yaml, orgs.csv),
 /// and then both are busy until the commit; hashed after the reading, as it was, its 160 MB at
 /// 2.3 M rows took CPU from the engine instead of the idle core.
-final class InputHashing: Sendable {
+///
+/// The thread runs at nice 19, so it only gets a core the close leaves idle; the close never
+/// waits for it. When the close needs the hash it takes over: it carries on from the last step
+/// the thread finished, at its own priority (on a machine busy with other work, waiting for
+/// the thread took ten seconds where hashing took a quarter of one), and the thread stops at
+/// its next step. A file that changed between its hashing and the close's check (size, times,
+/// inode), or a list of files other than those the close read, is hashed again on the close's
+/// thread, so the hash stored is the hash of what the close read, as when it hashed after the
+/// reading.
+final class InputHashing: @unchecked Sendable {
     let folder: String
     /// The files hashed: those the close expects to read (`InputReader.filesToRead`).
     let files: [String]
-    private let stopFlag = StopFlag()
-    private let result: Pending<String?>
+    private let lock = NSLock()
+    /// The thread's progress as of its last step, and whether the close has taken over;
+    /// both under `lock`.
+    private var progress: InputHashProgress
+    private var takenOver = false
+    /// Signalled once the thread has ended.
+    private let ended = DispatchSemaphore(value: 0)
 
     init(folder: String, files: [String]) {
         self.folder = folder
         self.files = files
-        let stopFlag = stopFlag
-        let result = Pending<String?>()
-        self.result = result
-        Thread {
+        progress = InputHashProgress(folder: folder, files: files)
+        Thread { [self] in
             lowerThisThreadsPriority(to: 19)
-            result.fulfil(Ledger.inputHash(folder: folder, files: files, stopped: { stopFlag.isSet }))
+            run()
+            ended.signal()
         }.start()
     }
 
-    /// The hash of `readFiles`, the files the close read, in its order: the hash started
-    /// early when those are the files it hashed, or else one made now.
+    private func run() {
+        var local = lock.withLock { progress }
+        let buffer = InputHashProgress.makeBuffer()
+        defer { buffer.deallocate() }
+        while !local.isFinished {
+            local.advance(buffer: buffer)
+            let stop = lock.withLock {
+                if !takenOver { progress = local }
+                return takenOver
+            }
+            if stop { return }
+        }
+    }
+
+    /// The hash of `readFiles`, the files the close read, in its order: carried on from where
+    /// the thread got to when those are the files it hashes and none has changed since, or
+    /// else made here from the start.
     func hash(of readFiles: [String]) -> String {
-        if readFiles == files, let hash = result.read() { return hash }
-        return Ledger.inputHash(folder: folder, files: readFiles)!
+        var local = lock.withLock {
+            takenOver = true
+            return progress
+        }
+        guard readFiles == files else { return Ledger.inputHash(folder: folder, files: readFiles)! }
+        let buffer = InputHashProgress.makeBuffer()
+        defer { buffer.deallocate() }
+        while !local.isFinished { local.advance(buffer: buffer) }
+        guard local.filesAreUnchanged() else { return Ledger.inputHash(folder: folder, files: readFiles)! }
+        return local.hexDigest()
     }
 
-    /// Stops the hash if it is still running (a close that will not commit does not need it)
-    /// and waits for its thread to let go of the files: at most one megabyte's read.
+    /// Stops the thread if it is still hashing (a close that will not commit does not need
+    /// the hash) and waits for it to end: at most one step, a megabyte's read.
     func stop() {
-        stopFlag.set()
-        _ = result.read()
+        lock.withLock { takenOver = true }
+        ended.wait()
+        ended.signal()
     }
-}
-
-/// A flag one thread sets and others read, to stop their work early.
-final class StopFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-
-    var isSet: Bool { value.load(ordering: .relaxed) }
-
-    func set() { value.store(true, ordering: .relaxed) }
 }

@@ -4,7 +4,7 @@ internal import CSHA256
 /// from the rows, so it needs a standard cryptographic hash, and the toolchain ships none on Linux
 /// (swift-crypto would be a large dependency for one function). The rounds run in C (`CSHA256`),
 /// which uses the x86 SHA instructions when the CPU has them; this type buffers and pads.
-public struct SHA256 {
+public struct SHA256: Sendable {
     /// The eight hash words A..H, inline and in order, as the C routine reads and writes them.
     private typealias State = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
 
