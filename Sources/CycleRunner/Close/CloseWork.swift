@@ -397,6 +397,9 @@ struct CloseWork {
         let pieceStarts = CloseWork.starts(counts)
         let total = counts.reduce(0, +)
         precondition(total == expectedCount, "a usage row was applied twice")
+        // An empty array is the shared empty storage, whose count the initializer would write
+        // (ThreadSanitizer reports that write beside any other thread's read of an empty array).
+        guard total > 0 else { return [] }
         return [Int32](unsafeUninitializedCapacity: total) { positions, written in
             let target = SharedBuffer(buffer: positions)
             inParallel(pieceCount) { piece in
