@@ -73,16 +73,7 @@ public struct Engine {
         for position in events.indices {
             let index = order?[position] ?? position
             try engine.applyScheduled(before: events[index].instant, kind: events[index].kind)
-            // A usage event (nearly every event) is applied from its fields where it lies:
-            // passed whole to `apply`, each was copied, its id retained and released.
-            if engine.state.started, case .usage(let credits, let actionIndex, let userIndex) = events[index].payload {
-                engine.debit(
-                    credits: credits, actionIndex: actionIndex, userIndex: userIndex, late: events[index].late,
-                    occurredAt: events[index].originalInstant, eventId: events[index].id)
-                engine.run.outcomes.append(.applied)
-            } else {
-                engine.run.outcomes.append(try engine.apply(events[index]))
-            }
+            engine.run.outcomes.append(try engine.apply(events, at: index))
         }
         try engine.applyScheduled(before: horizon, kind: nil)
         engine.foldActionUsage()
@@ -319,7 +310,17 @@ public struct Engine {
 
     // MARK: Events
 
-    mutating func apply(_ event: OrgEvent) throws(EngineConfigurationError) -> EventOutcome {
+    /// Applies `events[index]`, read where it lies: a usage event (nearly every event) is
+    /// applied from its fields; passed whole, each event was copied, its id retained and
+    /// released, for millions of events.
+    mutating func apply(_ events: [OrgEvent], at index: Int) throws(EngineConfigurationError) -> EventOutcome {
+        if case .usage(let credits, let actionIndex, let userIndex) = events[index].payload, state.started {
+            debit(
+                credits: credits, actionIndex: actionIndex, userIndex: userIndex, late: events[index].late,
+                occurredAt: events[index].originalInstant, eventId: events[index].id)
+            return .applied
+        }
+        let event = events[index]
         if !state.started {
             // Only a plan change dated exactly at the start can come before the first renewal;
             // the readers reject everything else that is earlier than the start.
@@ -333,11 +334,8 @@ public struct Engine {
             return .rejected(Rejection(.beforeOrgStart, "\(event.originalInstant) is before the org's start"))
         }
         switch event.payload {
-        case .usage(let credits, let actionIndex, let userIndex):
-            debit(
-                credits: credits, actionIndex: actionIndex, userIndex: userIndex, late: event.late,
-                occurredAt: event.originalInstant, eventId: event.id)
-            return .applied
+        case .usage:
+            preconditionFailure("a started org's usage is applied above")
         case .planChange(let plan):
             return try changePlan(to: plan, at: event.instant)
         case .topUp(let purchaseId, let packId):

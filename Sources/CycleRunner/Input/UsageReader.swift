@@ -180,10 +180,10 @@ enum UsageReader {
         // Workers take the next unparsed part, in order, one per core. The merging thread
         // takes a part itself when no worker has started it yet, so the reading never waits
         // for a worker thread that has not started: it only ever waits for a parse that is
-        // running. The workers are threads of their own at nice 5, like the commit's feeders
-        // (`Feeders`): the merge, on the close's thread, is the one the reading waits for at
-        // its end, and at equal priority three threads shared two cores, so it fell behind
-        // the parsing and was left with parts to merge alone.
+        // running. The workers are `Feeders` (threads of their own at nice 5): the merge, on
+        // the close's thread, is the one the reading waits for at its end, and at equal
+        // priority three threads shared two cores, so it fell behind the parsing and was left
+        // with parts to merge alone.
         @Sendable func parsePart(_ part: Part) -> Result<ParsedFile, InputError> {
             Result { () throws(InputError) in
                 try parse(
@@ -192,14 +192,13 @@ enum UsageReader {
             }
         }
         let claims = FileClaims()
-        for _ in 0..<min(cores, parts.count) {
-            Thread {
-                lowerThisThreadsPriority(to: 5)
+        Feeders.run([
+            {
                 while let index = claims.next(below: parts.count) {
                     pending[index].fulfil(parsePart(parts[index]))
                 }
-            }.start()
-        }
+            }
+        ])
         var userTable = ByteTable()
         // Room for a row per 64 bytes of input (the generated rows average 68), so the table
         // rarely grows while it is large.

@@ -81,17 +81,13 @@ extension Ledger {
     }
 
     /// The SHA-256 of input files, each as its name, its length and its bytes, in the order
-    /// given; an unreadable file is hashed as such, since the run read it a moment ago.
-    /// `stopped` is asked before each megabyte: once it says yes the hash is abandoned and
-    /// the result is nil (a close that turns out to apply nothing does not wait for it).
-    public static func inputHash(folder: String, files: [String], stopped: () -> Bool = { false }) -> String? {
+    /// given; an unreadable file is hashed as such, since the run read it a moment ago. A
+    /// close hashes them through `InputHashing`, which gives the same value.
+    public static func inputHash(folder: String, files: [String]) -> String {
         var progress = InputHashProgress(folder: folder, files: files)
         let buffer = InputHashProgress.makeBuffer()
         defer { buffer.deallocate() }
-        while !progress.isFinished {
-            if stopped() { return nil }
-            progress.advance(buffer: buffer)
-        }
+        while !progress.isFinished { progress.advance(buffer: buffer) }
         return progress.hexDigest()
     }
 
@@ -807,11 +803,11 @@ final class InputHashing: @unchecked Sendable {
             takenOver = true
             return progress
         }
-        guard readFiles == files else { return Ledger.inputHash(folder: folder, files: readFiles)! }
+        guard readFiles == files else { return Ledger.inputHash(folder: folder, files: readFiles) }
         let buffer = InputHashProgress.makeBuffer()
         defer { buffer.deallocate() }
         while !local.isFinished { local.advance(buffer: buffer) }
-        guard local.filesAreUnchanged() else { return Ledger.inputHash(folder: folder, files: readFiles)! }
+        guard local.filesAreUnchanged() else { return Ledger.inputHash(folder: folder, files: readFiles) }
         return local.hexDigest()
     }
 

@@ -283,10 +283,10 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
 }
 
 /// Threads of slightly lower priority (nice 5), one per core, for work that feeds a thread on
-/// the critical path (the ledger's inserts): when both want a core, Linux's scheduler gives a
+/// the critical path (the ledger's inserts, the usage reader's merge): when both want a core, Linux's scheduler gives a
 /// feeder a third of the other's share, so the feeders do not slow the thread they feed, and
-/// they still get every core it leaves idle. Each thread runs every job in order (a job is a
-/// `Lookahead`'s `produce`, shared by all of them) and ends after the last: a nice value stays
+/// they still get every core it leaves idle. Each thread runs every job in order (a job is
+/// work shared by all of them, such as a `Lookahead`'s `produce`) and ends after the last: a nice value stays
 /// with its thread (Dispatch's threads are reused), and an unprivileged thread cannot lower it
 /// again.
 enum Feeders {
