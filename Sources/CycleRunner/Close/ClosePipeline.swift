@@ -259,7 +259,7 @@ public enum ClosePipeline {
         // close's own rows: if one cannot be written (a full disk, a read-only folder), the
         // close rolls back and nothing is committed. Only renames are left after the commit.
         // The documents' XML needs nothing from the ledger, so it is written while the ledger
-        // rows are, by a thread of the lowest priority on what the commit leaves idle; every
+        // rows are, by a thread that runs only on what the commit leaves idle; every
         // core writes what it has not reached once the rows are in.
         let area: StagingArea
         do {

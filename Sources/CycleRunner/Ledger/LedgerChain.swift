@@ -636,10 +636,12 @@ struct InputHashProgress: Sendable {
     private(set) var stamps: [FileStamp?] = []
     private var stampAtStart: FileStamp?
 
-    /// One step's read: a megabyte.
-    static let chunkBytes = 1 << 20
+    /// One step's read: 256 KiB. The hashing thread runs only on idle cores, and a close that
+    /// stops it waits for the step it is in; on a machine busy with other work that step gets a
+    /// core rarely, so it is kept short (the buffer also stays in the core's cache).
+    static let chunkBytes = 1 << 18
 
-    /// A buffer for `advance`'s reads, made once per thread: a new megabyte for each read was
+    /// A buffer for `advance`'s reads, made once per thread: a new buffer for each read was
     /// fresh memory the kernel faulted in and zeroed, 40 % of this hash's time while it ran
     /// beside the engine. The caller deallocates it.
     static func makeBuffer() -> UnsafeMutableRawPointer {
@@ -660,7 +662,7 @@ struct InputHashProgress: Sendable {
         return hash.hexDigest()
     }
 
-    /// Hashes the next piece: a file's name, up to a megabyte of its bytes (read into
+    /// Hashes the next piece: a file's name, up to `chunkBytes` of its bytes (read into
     /// `buffer`, from `makeBuffer`), or its end.
     mutating func advance(buffer: UnsafeMutableRawPointer) {
         precondition(!isFinished, "a file left to hash")
@@ -750,7 +752,7 @@ struct FileStamp: Equatable, Sendable {
 /// and then both are busy until the commit; hashed after the reading, as it was, its 160 MB at
 /// 2.3 M rows took CPU from the engine instead of the idle core.
 ///
-/// The thread runs at nice 19, so it only gets a core the close leaves idle; the close never
+/// The thread runs only on a core the close leaves idle (`runThisThreadOnlyOnIdleCores`); the close never
 /// waits for it. When the close needs the hash it takes over: it carries on from the last step
 /// the thread finished, at its own priority (on a machine busy with other work, waiting for
 /// the thread took ten seconds where hashing took a quarter of one), and the thread stops at
@@ -775,7 +777,7 @@ final class InputHashing: @unchecked Sendable {
         self.files = files
         progress = InputHashProgress(folder: folder, files: files)
         Thread { [self] in
-            lowerThisThreadsPriority(to: 19)
+            runThisThreadOnlyOnIdleCores()
             run()
             ended.signal()
         }.start()
@@ -812,7 +814,7 @@ final class InputHashing: @unchecked Sendable {
     }
 
     /// Stops the thread if it is still hashing (a close that will not commit does not need
-    /// the hash) and waits for it to end: at most one step, a megabyte's read.
+    /// the hash) and waits for it to end: at most one step's read.
     func stop() {
         lock.withLock { takenOver = true }
         ended.wait()

@@ -471,8 +471,8 @@ public final class StagingArea: @unchecked Sendable {
         try write("invoices/" + document.number + ".xml", try UBLWriter.render(document))
     }
 
-    /// Starts writing the documents on a thread of the lowest priority, which gets a core only
-    /// when the ledger's commit leaves one idle; `writeRemainingDocuments` writes what it has not
+    /// Starts writing the documents on a thread that gets a core only when the ledger's commit
+    /// leaves one idle (`runThisThreadOnlyOnIdleCores`); `writeRemainingDocuments` writes what it has not
     /// reached, on every core, once the rows are in.
     ///
     /// Before, the documents had a core of their own at normal priority during the commit, and
@@ -486,7 +486,7 @@ public final class StagingArea: @unchecked Sendable {
         let queue = DocumentQueue(documents)
         documentQueue = queue
         let thread = Thread {
-            lowerThisThreadsPriority(to: 19)
+            runThisThreadOnlyOnIdleCores()
             queue.drain(self, stoppable: true)
             queue.backgroundDone.signal()
         }
