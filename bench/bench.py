@@ -7,9 +7,12 @@ It generates an input folder with `cycle-runner generate`, measures
   * a full close (`close --timings`): wall time split by phase, rows per second, peak memory,
   * a rerun of the same close (nothing new to apply),
   * DuckDB reading the same usage files, de-duplicating on event_id and summing credits per org
-    and month (installed with pip when missing),
+    and month (installed with pip when missing): the best of two runs after the closes, and one
+    run right before each close,
 
-and prints the ratios of our times to DuckDB's. Typical use, from the repository root:
+and prints the ratios of our times to DuckDB's: to the best of two, and, as
+`ratio_read_engine_ledger_to_duckdb_paired`, the median of each close's ratio to the DuckDB
+run just before it (the machine's speed changes within minutes). Typical use, from the repository root:
 
     python3 bench/bench.py                        # 10,000 orgs, 3 months, ~2.3 million rows
     python3 bench/bench.py --events 800           # ~20 million rows
@@ -60,7 +63,8 @@ def peak_memory_kib(cmd: list[str]) -> tuple[float, int, str]:
     return elapsed, -1, result.stderr
 
 
-def duckdb_seconds(usage_glob: str) -> float:
+def duckdb_run(usage_glob: str) -> float:
+    """One run of the yardstick's query, in seconds (DuckDB installed with pip when missing)."""
     try:
         import duckdb  # noqa: F401
     except ImportError:
@@ -77,15 +81,17 @@ def duckdb_seconds(usage_glob: str) -> float:
               QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_id) = 1)
         GROUP BY ALL
     """
-    best = None
-    for _ in range(2):
-        con = duckdb.connect()
-        start = time.perf_counter()
-        con.execute(query).fetchall()
-        elapsed = time.perf_counter() - start
-        con.close()
-        best = elapsed if best is None else min(best, elapsed)
-    return best
+    con = duckdb.connect()
+    start = time.perf_counter()
+    con.execute(query).fetchall()
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def duckdb_seconds(usage_glob: str) -> float:
+    """The yardstick: the best of two runs of its query."""
+    return min(duckdb_run(usage_glob) for _ in range(2))
 
 
 def main() -> int:
@@ -217,8 +223,16 @@ def measure(args, binary: str, work: Path, input_folder: Path, usage_files: list
         return [binary, "close", "--through", through, "--input", str(input_folder), "--output", str(folder),
                 "--quiet", "--timings"]
 
+    usage_glob = str(input_folder / "usage" / "*.csv")
     runs = []
+    # DuckDB also runs right before each close, so that each close has a yardstick taken in the
+    # same minute: this shared machine's speed changes within minutes (DuckDB's best of two
+    # varied from 1.05 to 1.46 s at 2.3 M rows between runs of this script), and a ratio of two
+    # times taken minutes apart measures the machine as much as the code.
+    paired_duckdb = []
     for folder in extra_outputs + [output]:
+        if not args.skip_duckdb:
+            paired_duckdb.append(duckdb_run(usage_glob))
         # Each close starts with the previous one's files on disk, not still being written back.
         os.sync()
         seconds, kib, stderr = peak_memory_kib(close_into(folder))
@@ -241,7 +255,7 @@ def measure(args, binary: str, work: Path, input_folder: Path, usage_files: list
     # Each phase mark ends the step named by it: "parsed" ends reading, "engine" ends
     # classification and the engine, "commit" ends numbering, "inside-commit" ends the ledger
     # rows and the chain's seal (the invoice XML is written into the staging folder at the same
-    # time by a thread of the lowest priority, on what the ledger leaves idle), "staged" ends rendering into
+    # time by a thread that only runs on what the ledger leaves idle), "staged" ends rendering into
     # the staging folder, "committed" ends SQLite's COMMIT and "rendered" ends the renames into
     # place (the ledger's checkpoint runs beside them).
     read = phases.get("read", 0) + phases.get("parsed", 0)
@@ -270,12 +284,20 @@ def measure(args, binary: str, work: Path, input_folder: Path, usage_files: list
     results["file_floor_seconds"] = floor_seconds
     results["file_floor_tool"] = floor_tool
     if not args.skip_duckdb:
-        duck = duckdb_seconds(str(input_folder / "usage" / "*.csv"))
+        duck = duckdb_seconds(usage_glob)
         results["duckdb_seconds"] = round(duck, 3)
         results["ratio_close_to_duckdb"] = round(close_seconds / duck, 2)
         results["ratio_read_engine_ledger_to_duckdb"] = round((read + engine + ledger) / duck, 2)
         if "file_floor_seconds" in results:
             results["ratio_file_floor_to_duckdb"] = round(results["file_floor_seconds"] / duck, 2)
+        # Each close's reading, engine and ledger against the DuckDB run just before it; the
+        # median of those ratios, and the DuckDB runs' range.
+        def read_engine_ledger(phases: dict) -> float:
+            return sum(phases.get(name, 0) for name in ("read", "parsed", "engine", "commit", "inside-commit", "committed"))
+        paired = [read_engine_ledger(run[2]) / seconds for run, seconds in zip(runs, paired_duckdb)]
+        results["duckdb_paired_seconds_range"] = f"{min(paired_duckdb):.3f}-{max(paired_duckdb):.3f}"
+        results["ratio_read_engine_ledger_to_duckdb_paired"] = round(median(paired), 2)
+        results["ratio_read_engine_ledger_to_duckdb_paired_range"] = f"{min(paired):.2f}-{max(paired):.2f}"
 
     width = max(len(k) for k in results)
     for key, value in results.items():
