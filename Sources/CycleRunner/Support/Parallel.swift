@@ -325,6 +325,13 @@ func lowerThisThreadsPriority(to niceness: Int32) {
 /// reading, engine and ledger took 40 to 80 ms less in alternating closes (bench/README.md).
 /// Like a nice value, the policy stays with the thread, and only a thread that ends with its
 /// work takes it. `isIdleOnly` says whether the calling thread has it.
+///
+/// A thread that such a thread starts inherits both the policy and the nice value
+/// (`SCHED_RESET_ON_FORK` resets neither), and so would a Dispatch worker it caused to be
+/// started: an idle-only thread does its work itself, never through `inParallel`, `Pending`
+/// or a queue. Locks it shares with the close's threads are held for a moment each (a counter,
+/// a list of files written); with other programs keeping every core busy, a close thread that
+/// finds one held waits until the idle-only thread gets a core again.
 func runThisThreadOnlyOnIdleCores() {
     #if os(Linux) && canImport(Glibc)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
