@@ -680,8 +680,7 @@ struct InputHashProgress: Sendable {
             return
         }
         defer { close(descriptor) }
-        let stamp = FileStamp(descriptor: descriptor)
-        if offset == 0 { stampAtStart = stamp }
+        if offset == 0 { stampAtStart = FileStamp(descriptor: descriptor) }
         // A read that fails ends the file's bytes where it failed; one that a signal
         // interrupted is made again.
         var count: Int
@@ -693,7 +692,10 @@ struct InputHashProgress: Sendable {
             self.offset = offset + count
         } else {
             hash.field("end")
-            finishFile(offset == 0 || stamp == stampAtStart ? stamp : nil)
+            // The file's identity as its hashing ends, kept only if it is the one it began with
+            // (asked at the first and last steps only: a file is read in many).
+            let stamp = FileStamp(descriptor: descriptor)
+            finishFile(stamp == stampAtStart ? stamp : nil)
         }
     }
 
@@ -752,8 +754,8 @@ struct FileStamp: Equatable, Sendable {
 /// and then both are busy until the commit; hashed after the reading, as it was, its 160 MB at
 /// 2.3 M rows took CPU from the engine instead of the idle core.
 ///
-/// The thread runs only on a core the close leaves idle (`runThisThreadOnlyOnIdleCores`); the close never
-/// waits for it. When the close needs the hash it takes over: it carries on from the last step
+/// The thread runs only on a core the close leaves idle (`runThisThreadOnlyOnIdleCores`); the
+/// close never waits for it. When the close needs the hash it takes over: it carries on from the last step
 /// the thread finished, at its own priority (on a machine busy with other work, waiting for
 /// the thread took ten seconds where hashing took a quarter of one), and the thread stops at
 /// its next step. A file that changed between its hashing and the close's check (size, times,

@@ -472,8 +472,8 @@ public final class StagingArea: @unchecked Sendable {
     }
 
     /// Starts writing the documents on a thread that gets a core only when the ledger's commit
-    /// leaves one idle (`runThisThreadOnlyOnIdleCores`); `writeRemainingDocuments` writes what it has not
-    /// reached, on every core, once the rows are in.
+    /// leaves one idle (`runThisThreadOnlyOnIdleCores`); `writeRemainingDocuments` writes what it
+    /// has not reached, on every core, once the rows are in.
     ///
     /// Before, the documents had a core of their own at normal priority during the commit, and
     /// the ledger's row encoding (on every core, ahead of the inserts) shared that core with

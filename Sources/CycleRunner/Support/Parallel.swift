@@ -283,12 +283,12 @@ final class Lookahead<Value: Sendable>: @unchecked Sendable {
 }
 
 /// Threads of slightly lower priority (nice 5), one per core, for work that feeds a thread on
-/// the critical path (the ledger's inserts, the usage reader's merge): when both want a core, Linux's scheduler gives a
-/// feeder a third of the other's share, so the feeders do not slow the thread they feed, and
-/// they still get every core it leaves idle. Each thread runs every job in order (a job is
-/// work shared by all of them, such as a `Lookahead`'s `produce`) and ends after the last: a nice value stays
-/// with its thread (Dispatch's threads are reused), and an unprivileged thread cannot lower it
-/// again.
+/// the critical path (the ledger's inserts, the usage reader's merge): when both want a core,
+/// Linux's scheduler gives a feeder a third of the other's share, so the feeders do not slow
+/// the thread they feed, and they still get every core it leaves idle. Each thread runs every
+/// job in order (a job is work shared by all of them, such as a `Lookahead`'s `produce`) and
+/// ends after the last: a nice value stays with its thread (Dispatch's threads are reused), and
+/// an unprivileged thread cannot lower it again.
 enum Feeders {
     static func run(_ jobs: [@Sendable () -> Void]) {
         for _ in 0..<ProcessInfo.processInfo.activeProcessorCount {
@@ -322,7 +322,7 @@ func lowerThisThreadsPriority(to niceness: Int32) {
 /// showed the nice-19 input hash taking 40 % of a core while the two nice-5 parse workers
 /// shared the other and a half. A waking thread of normal policy preempts a `SCHED_IDLE` one
 /// at once; with it the parse workers had both cores and the hash ran in the gaps, and the
-/// reading, engine and ledger took 40 to 80 ms less in alternating closes (bench/README.md).
+/// reading, engine and ledger took 22 to 82 ms less in alternating closes (bench/README.md).
 /// Like a nice value, the policy stays with the thread, and only a thread that ends with its
 /// work takes it. `isIdleOnly` says whether the calling thread has it.
 ///
