@@ -14,14 +14,16 @@ struct PartedReadingTests {
     /// each part is read from where the part before it stopped (a part that started elsewhere,
     /// inside a record, is read again from there), up to the next cut.
     static func readInParts(
-        _ path: String, size: Int, cuts: [Int], chunk: Int, limit: Int = CSVReader.defaultRecordLimitBytes
+        _ path: String, size: Int, cuts: [Int], chunk: Int, limit: Int = CSVReader.defaultRecordLimitBytes,
+        bytesPastStop: Int = CSVReader.defaultBytesPastStop
     ) throws -> [ReadItem] {
         var items: [ReadItem] = []
         var start = 0
         var linesBefore = 0
         for stop in cuts.map(Optional.some) + [nil] {
             let reader = try CSVReader(
-                path: path, chunkBytes: chunk, recordLimitBytes: limit, startOffset: start, stopOffset: stop)
+                path: path, chunkBytes: chunk, recordLimitBytes: limit, startOffset: start, stopOffset: stop,
+                bytesPastStop: bytesPastStop)
             try reader.forEachRecord(
                 { row in
                     items.append(
@@ -41,8 +43,10 @@ struct PartedReadingTests {
     @Test func aFileReadInPartsGivesTheRecordsOfOneReading() async {
         let byte = Gen.element(of: [UInt8(0x61), 0x62, 0x2C, 0x2C, 0x22, 0x22, 0x0A, 0x0A, 0x0A, 0x0D, 0xEF, 0x00])
             .map { $0! }
-        await propertyCheck(count: 1000, input: byte.array(of: 0...160), Gen.int(in: 0...6), Gen.int(in: 1...40)) {
-            bytes, cutCount, chunk in
+        await propertyCheck(
+            count: 1000, input: byte.array(of: 0...160), Gen.int(in: 0...6), Gen.int(in: 1...40), Gen.int(in: 0...12)
+        ) {
+            bytes, cutCount, chunk, bytesPastStop in
             let folder = makeTempFolder()
             defer { removeTree(folder) }
             let path = folder + "/data.csv"
@@ -57,10 +61,18 @@ struct PartedReadingTests {
                 for limit in [CSVReader.defaultRecordLimitBytes, 12] {
                     let whole = try readCSV(bytes, chunk: chunk, limit: limit)
                     #expect(try readCSV(bytes, limit: limit) == whole, "limit \(limit): the chunk size changes nothing")
-                    let parted = try Self.readInParts(path, size: bytes.count, cuts: cuts, chunk: chunk, limit: limit)
-                    #expect(
-                        parted == whole,
-                        "limit \(limit), cuts \(cuts) in \(String(decoding: bytes, as: UTF8.self).debugDescription)")
+                    // Reads that stop short of a part's stop, or just past it, inside the
+                    // record that crosses it, and reads that may go on to the file's end.
+                    for pastStop in [bytesPastStop, CSVReader.defaultBytesPastStop] {
+                        let parted = try Self.readInParts(
+                            path, size: bytes.count, cuts: cuts, chunk: chunk, limit: limit, bytesPastStop: pastStop)
+                        #expect(
+                            parted == whole,
+                            """
+                            limit \(limit), cuts \(cuts), \(pastStop) bytes past a stop in \
+                            \(String(decoding: bytes, as: UTF8.self).debugDescription)
+                            """)
+                    }
                 }
             } catch {
                 Issue.record("reading failed: \(error)")
