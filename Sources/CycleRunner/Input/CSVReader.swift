@@ -142,6 +142,8 @@ public final class CSVReader {
     private let stopOffset: Int?
     private let bytesPastStop: Int
     private var bounds = FieldBoundsList()
+    /// Whether `forEachRecord` is running.
+    private var isReading = false
     private var scratch: [UInt8] = []
 
     /// Opens `path` for reading; throws the errno text when it cannot.
@@ -420,6 +422,12 @@ public final class CSVReader {
         _ body: (CSVRow) throws -> Void,
         onProblem: (_ lineNumber: Int, _ problem: CSVRecordProblem, _ rawText: String) throws -> Void
     ) throws {
+        // The field bounds are taken as a copy of the list, which shares its memory: a second
+        // reading begun from a callback would free that memory under the first when its list
+        // grew, so it is a bug, stopped here.
+        precondition(!isReading, "CSVReader.forEachRecord called from inside its own callback")
+        isReading = true
+        defer { isReading = false }
         try skipByteOrderMark()
         if bufferCount == 0 { _ = try fill() }
         var bounds = self.bounds
