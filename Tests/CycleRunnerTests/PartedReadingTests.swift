@@ -80,6 +80,56 @@ struct PartedReadingTests {
         }
     }
 
+    /// A part reads its file up to its stop and `bytesPastStop` beyond, not a whole buffer (a
+    /// usage file's parts each filled 4 MiB, and read 100 MB of a 2.3 M-row close twice). The
+    /// record that crosses the stop is read on past that, however long it is.
+    @Test(arguments: [0, 1, 100, 20_000])
+    func aPartReadsLittlePastItsStop(bytesPastStop: Int) throws {
+        let folder = makeTempFolder()
+        defer { removeTree(folder) }
+        let path = folder + "/data.csv"
+        let line = "e0000000001,org000001,2026-02-27T23:57:28Z,u4,video_draft,14\n"
+        let lines = String(repeating: line, count: 20_000)
+        let long = "\"" + String(repeating: "x", count: 10_000) + "\"\n"
+        writeFile(path, lines + long + lines)
+        let fileBytes = 2 * lines.utf8.count + long.utf8.count
+        let lastShortLine = lines.utf8.count - line.utf8.count
+        let longEnd = lines.utf8.count + long.utf8.count
+
+        // A part that ends at a line start reads 64 KiB past it, not the whole file.
+        let first = try CSVReader(path: path, stopOffset: lastShortLine)
+        try first.forEachRecord({ _ in }, onProblem: { _, _, _ in })
+        #expect(first.bytesRead == lastShortLine + CSVReader.defaultBytesPastStop)
+
+        // A part whose stop falls inside the long record: its first read ends `bytesPastStop`
+        // past the stop; when the long record is not whole by then, the next read fills the
+        // buffer, which holds the rest of the file.
+        let stop = lines.utf8.count + 1
+        let second = try CSVReader(
+            path: path, startOffset: lastShortLine, stopOffset: stop, bytesPastStop: bytesPastStop)
+        var records = 0
+        try second.forEachRecord({ _ in records += 1 }, onProblem: { _, _, _ in })
+        #expect(records == 2, "the last short line and the long record")
+        #expect(second.offset == longEnd)
+        let expected = stop + bytesPastStop >= longEnd ? stop + bytesPastStop : fileBytes
+        #expect(second.bytesRead == expected - lastShortLine)
+    }
+
+    /// A stop, or a distance past it, near `Int.max` reads as no limit rather than overflowing
+    /// (a review finding: the sum trapped).
+    @Test func hugeStopsAndDistancesDoNotOverflow() throws {
+        let folder = makeTempFolder()
+        defer { removeTree(folder) }
+        let path = folder + "/data.csv"
+        writeFile(path, "a\nb\nc\n")
+        for (stop, pastStop) in [(2, Int.max), (Int.max, CSVReader.defaultBytesPastStop), (Int.max, Int.max)] {
+            let reader = try CSVReader(path: path, stopOffset: stop, bytesPastStop: pastStop)
+            var fields: [String] = []
+            try reader.forEachRecord({ fields.append($0.string(0) ?? "") }, onProblem: { _, _, _ in })
+            #expect(fields == (stop == 2 ? ["a"] : ["a", "b", "c"]), "stop \(stop), \(pastStop) past it")
+        }
+    }
+
     /// Whether a record is too long depends on the record alone, not on how much of the file
     /// the reader's buffer held when it got there (a review finding: a whole reading, its
     /// buffer grown by an earlier long row, accepted a row that a part's reader rejected).

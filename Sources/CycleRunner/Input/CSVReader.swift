@@ -141,7 +141,11 @@ public final class CSVReader {
     private var atFileStart = true
     private let stopOffset: Int?
     private let bytesPastStop: Int
-    private var bounds = FieldBoundsList()
+    /// Made once `init` can no longer fail: a reader whose init throws is never deinitialised,
+    /// so memory allocated before the throw would be lost (a review finding).
+    private var bounds: FieldBoundsList
+    /// How many bytes `read` has given the reader (tests check that a part reads little past its stop).
+    private(set) var bytesRead = 0
     /// Whether `forEachRecord` is running.
     private var isReading = false
     private var scratch: [UInt8] = []
@@ -183,6 +187,7 @@ public final class CSVReader {
         self.atFileStart = startOffset == 0
         self.stopOffset = stopOffset
         self.bytesPastStop = max(bytesPastStop, 0)
+        self.bounds = FieldBoundsList()
     }
 
     /// The file offset of the first byte not yet read as part of a record or blank line.
@@ -241,7 +246,9 @@ public final class CSVReader {
         // read in steps that double.
         let fileOffset = bufferOffset + bufferCount
         if let stopOffset, fileOffset < stopOffset {
-            capacity = min(capacity, stopOffset - fileOffset + bytesPastStop)
+            // Added with a check: a huge `bytesPastStop` or stop would otherwise trap.
+            let (wanted, overflowed) = (stopOffset - fileOffset).addingReportingOverflow(bytesPastStop)
+            if !overflowed { capacity = min(capacity, wanted) }
         }
         let readCount = buffer.withUnsafeMutableBufferPointer { pointer in
             read(fileDescriptor, pointer.baseAddress! + bufferCount, capacity)
@@ -252,6 +259,7 @@ public final class CSVReader {
             return false
         }
         bufferCount += readCount
+        bytesRead += readCount
         return true
     }
 
