@@ -258,9 +258,14 @@ def measure(args, binary: str, work: Path, input_folder: Path, usage_files: list
     # time by a thread that only runs on what the ledger leaves idle), "staged" ends rendering into
     # the staging folder, "committed" ends SQLite's COMMIT and "rendered" ends the renames into
     # place (the ledger's checkpoint runs beside them).
-    read = phases.get("read", 0) + phases.get("parsed", 0)
-    engine = phases.get("engine", 0) + phases.get("commit", 0)
-    ledger = phases.get("inside-commit", 0) + phases.get("committed", 0)
+    read_phases, engine_phases, ledger_phases = ("read", "parsed"), ("engine", "commit"), ("inside-commit", "committed")
+
+    def total(phases: dict, names: tuple) -> float:
+        return sum(phases.get(name, 0) for name in names)
+
+    read = total(phases, read_phases)
+    engine = total(phases, engine_phases)
+    ledger = total(phases, ledger_phases)
     render = phases.get("staged", 0) + phases.get("rendered", 0) + phases.get("end", 0)
     results = {
         "orgs": args.orgs, "months": args.months, "usage_rows": rows, "usage_mb": round(usage_bytes / 1e6, 1),
@@ -292,9 +297,8 @@ def measure(args, binary: str, work: Path, input_folder: Path, usage_files: list
             results["ratio_file_floor_to_duckdb"] = round(results["file_floor_seconds"] / duck, 2)
         # Each close's reading, engine and ledger against the DuckDB run just before it; the
         # median of those ratios, and the DuckDB runs' range.
-        def read_engine_ledger(phases: dict) -> float:
-            return sum(phases.get(name, 0) for name in ("read", "parsed", "engine", "commit", "inside-commit", "committed"))
-        paired = [read_engine_ledger(run[2]) / seconds for run, seconds in zip(runs, paired_duckdb)]
+        paired = [total(run[2], read_phases + engine_phases + ledger_phases) / seconds
+                  for run, seconds in zip(runs, paired_duckdb)]
         results["duckdb_paired_seconds_range"] = f"{min(paired_duckdb):.3f}-{max(paired_duckdb):.3f}"
         results["ratio_read_engine_ledger_to_duckdb_paired"] = round(median(paired), 2)
         results["ratio_read_engine_ledger_to_duckdb_paired_range"] = f"{min(paired):.2f}-{max(paired):.2f}"

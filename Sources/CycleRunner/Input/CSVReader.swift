@@ -96,8 +96,6 @@ struct FieldBoundsList {
     /// Gives the memory back; the list must not be used after.
     func deallocate() { start.deallocate() }
 
-    var isEmpty: Bool { count == 0 }
-
     var buffer: UnsafeBufferPointer<FieldBounds> { UnsafeBufferPointer(start: start, count: count) }
 
     mutating func removeAll() { count = 0 }
@@ -287,7 +285,7 @@ public final class CSVReader {
         byte == 0x2C || byte == 0x0A || byte == 0x0D || byte == 0x22
     }
 
-    /// The high bit of each byte of `word` that may be one of the `special` bytes. The lowest
+    /// The high bit of each byte of `word` that may be one of the `isSpecial` bytes. The lowest
     /// marked byte is exact (the zero-byte test can only mark bytes wrongly above a true match,
     /// through its borrow), which is the only one the scanner uses.
     @inline(__always)

@@ -313,8 +313,8 @@ func lowerThisThreadsPriority(to niceness: Int32) {
 }
 
 /// Makes the calling thread one that runs only on a core nothing else of the close wants: the
-/// early input hash and the invoices written during the commit. On Linux it takes the
-/// `SCHED_IDLE` policy (and nice 19, where that policy is refused).
+/// early input hash and the invoices written during the commit. On Linux it takes nice 19,
+/// and then the `SCHED_IDLE` policy (where that is refused, nice 19 is what it keeps).
 ///
 /// Nice 19 alone was not that. Linux's scheduler gives a running thread its slice before a
 /// waking one, whatever their nice values, and the close's threads wake often (the merge waits
