@@ -159,13 +159,11 @@ struct ChainHashingTests {
 
     /// The totals, state and chain hashes of a close of a fixed generated input
     /// (`cycle-runner generate --orgs 40 --months 3 --events 20 --seed 61 --dirty 5`, then
-    /// `close --through 2026-01-31` and `close --through 2026-03-31`). The state hashes are as
-    /// the code before the hashes were taken while inserting wrote them (the release build of
-    /// c361017). The totals and chain hashes were recorded again, on purpose, when the applied
-    /// usage ids came to be stored in reading order instead of org order: the same ids and
-    /// content hashes in another order (checked by decoding both versions' blocks), so every
-    /// row hash but the blocks' is the same as c361017's. A ledger written since must verify
-    /// against its own hashes and equal these.
+    /// `close --through 2026-01-31` and `close --through 2026-03-31`). A ledger written since
+    /// must verify against its own hashes and equal these. They were recorded again, on
+    /// purpose, when org states and period records came to be stored compact
+    /// (`CompactRecord`): the same records in other bytes. `earlierHashesComeBackWithJSONRecords`
+    /// shows that the same records stored as JSON still give the hashes recorded before.
     @Test func aLedgersHashesAreTheOnesEarlierVersionsWrote() throws {
         let folder = TestPaths.temporaryFolder("chain-golden-input")
         let options = GeneratorOptions(orgs: 40, months: 3, eventsPerOrgMonth: 20, seed: 61, dirtyPercent: 5)
@@ -185,13 +183,13 @@ struct ChainHashingTests {
             hashes == [
                 [
                     "22e45c41985c9a73b9e64663a34993939303fe54c3d704fd3e962c55d4b587df",
-                    "e185c541fb38f6590bb289f980362967022c4db14216a5e070fe2aa91d452e3d",
-                    "da096c485ba71b4d2740afde695f3b239c1561a5f2580dead15f67f8e9586066",
+                    "b09a8ae48c8c4660e432caec9f5bfdbaaf2d3fb7e3d44c05e6bb1def88c32d4d",
+                    "a99f7a5826925520a274b6a1ac57147b5cdaae1e3afea78b3e2a3fad6aa8b3e9",
                 ],
                 [
-                    "b5aa10b82f0f51aac1ce68b04dac27d54d968e8cf3dd6a776162f22a741f1475",
-                    "cb41b70920c79efe4f94fa5d82603bb1afa393d24edab48ec0e3ef45df260760",
-                    "e394098d461cdd7994050260ce814b9480f326dac169898c5903421347ba72c9",
+                    "a967f2e986c621fc5bb66b04fd0b903a7abfb80d9724401767186311a42c97d5",
+                    "b7649ad8aebf64c1db5d198c6c6091a4f9800df87fe2187631d6a42299a8eb4c",
+                    "4ed4b477a5c87a622afc8be50483390f6e9698381ae29993ea5e35c7f98255f4",
                 ],
             ])
         // Credit notes number before invoices ("CN" < "INV") but are issued among them, so the
@@ -201,5 +199,48 @@ struct ChainHashingTests {
         }
         #expect(numbers.contains { $0.hasPrefix("CN") } && numbers != numbers.sorted())
         #expect(Ledger.keyOrder(numbers.map { [$0] }) != nil)
+    }
+
+    /// The hashes above as they were before records were stored compact (the state hashes as
+    /// c361017 wrote them, the totals and chain hashes as recorded when usage ids came to be
+    /// stored in reading order). Each close's records are rewritten as the JSON an earlier
+    /// version stored, and its hashes computed again from the rows: the same JSON bytes, hashed
+    /// as before, give the same hashes. The second close runs on the first's JSON records.
+    @Test func earlierHashesComeBackWithJSONRecords() throws {
+        let folder = TestPaths.temporaryFolder("chain-json-input")
+        let options = GeneratorOptions(orgs: 40, months: 3, eventsPerOrgMonth: 20, seed: 61, dirtyPercent: 5)
+        try InputGenerator.write(options, to: folder)
+        let output = TestPaths.temporaryFolder("chain-json")
+        let path = output + "/ledger.sqlite"
+        var previousChain: String?
+        var hashes: [[String]] = []
+        for (run, through) in [CivilDate(year: 2026, month: 1, day: 31), options.lastDay].enumerated() {
+            _ = try Fixtures.close(folder, output, through: through)
+            _ = try Ledger(path: path).storeRecordsAsJSON()
+            let runId = Int64(run + 1)
+            let (totals, state, input) = try DatabaseQueue(path: path).read { db in
+                (
+                    try Ledger.totalsHash(db, run: runId), try Ledger.stateHash(db),
+                    try String.fetchOne(db, sql: "SELECT input_hash FROM runs WHERE id = ?", arguments: [runId]) ?? ""
+                )
+            }
+            let chain = Ledger.chainHash(
+                previous: previousChain, run: runId, input: input, totals: totals, state: state)
+            hashes.append([totals, state, chain])
+            previousChain = chain
+        }
+        #expect(
+            hashes == [
+                [
+                    "22e45c41985c9a73b9e64663a34993939303fe54c3d704fd3e962c55d4b587df",
+                    "e185c541fb38f6590bb289f980362967022c4db14216a5e070fe2aa91d452e3d",
+                    "da096c485ba71b4d2740afde695f3b239c1561a5f2580dead15f67f8e9586066",
+                ],
+                [
+                    "b5aa10b82f0f51aac1ce68b04dac27d54d968e8cf3dd6a776162f22a741f1475",
+                    "cb41b70920c79efe4f94fa5d82603bb1afa393d24edab48ec0e3ef45df260760",
+                    "e394098d461cdd7994050260ce814b9480f326dac169898c5903421347ba72c9",
+                ],
+            ])
     }
 }

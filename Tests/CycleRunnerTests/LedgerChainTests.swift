@@ -31,13 +31,14 @@ import Testing
             "UPDATE documents SET total_minor = total_minor + 100 WHERE rowid = (SELECT MIN(rowid) FROM documents)",
             "documents"
         ),
+        // A compact record's last byte is its count of top-up lots, 0 or a few.
         (
-            "UPDATE periods SET record = replace(record, '\"usageCredits\":', '\"usageCredits\":1') "
-                + "WHERE rowid = (SELECT MIN(rowid) FROM periods WHERE record LIKE '%usageCredits%')", "totals hash"
+            "UPDATE periods SET record = CAST(substr(record, 1, length(record) - 1) || X'7F' AS BLOB) "
+                + "WHERE rowid = (SELECT MIN(rowid) FROM periods)", "totals hash"
         ),
         ("DELETE FROM applied_ids WHERE (kind, id) IN (SELECT kind, id FROM applied_ids LIMIT 1)", "totals hash"),
         (
-            "UPDATE orgs SET state = replace(state, '\"current\":', '\"current\":9') "
+            "UPDATE orgs SET state = CAST(substr(state, 1, length(state) - 1) || X'7F' AS BLOB) "
                 + "WHERE rowid = (SELECT MIN(rowid) FROM orgs WHERE state IS NOT NULL)", "state hash"
         ),
         ("UPDATE runs SET chain_hash = 'x' WHERE id = 1", "chain hash"),

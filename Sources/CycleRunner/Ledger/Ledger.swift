@@ -150,14 +150,14 @@ public final class Ledger {
     public func orgs() throws -> [StoredOrg] {
         let texts = try read { db in
             try Row.fetchAll(db, sql: "SELECT profile, state FROM orgs ORDER BY org_id").map { row in
-                OrgTexts(profile: row["profile"], state: row["state"])
+                OrgTexts(profile: row["profile"], state: try StoredRecord(row["state"]))
             }
         }
         // Decoding every org's state is most of opening a large ledger: it runs on every core.
         return try parallelMap(texts) { texts in
             StoredOrg(
                 profile: try decode(OrgProfile.self, texts.profile),
-                state: try texts.state.map { try decode(OrgState.self, $0) })
+                state: try texts.state?.decoded(OrgState.self))
         }
     }
 
@@ -273,9 +273,9 @@ public final class Ledger {
 
     public func periods(run: Int64) throws -> [PeriodRecord] {
         try read { db in
-            try String.fetchAll(
+            try DatabaseValue.fetchAll(
                 db, sql: "SELECT record FROM periods WHERE run_id = ? ORDER BY org_id, period_end", arguments: [run]
-            ).map { try decode(PeriodRecord.self, $0) }
+            ).map { try StoredRecord.period($0) }
         }
     }
 
@@ -357,7 +357,7 @@ public final class Ledger {
                 let orgs = EncodedRows(commit.orgs) { org in
                     OrgRow(
                         orgId: org.profile.id.rawValue, profile: JSONOut.encodedText(org.profile),
-                        state: org.state.map { JSONOut.encodedText($0) })
+                        state: org.state.map { CompactRecord.encoded($0) })
                 }
                 let periods = EncodedRows(
                     commit.periods,
@@ -387,7 +387,7 @@ public final class Ledger {
                     try orgStatement.execute { row in
                         row.add(texts.orgId)
                         row.add(texts.profile)
-                        row.add(texts.state)
+                        row.add(blob: texts.state)
                     }
                 }
                 try totals.startInserted(RunTotals.periods, db)
@@ -402,7 +402,7 @@ public final class Ledger {
                         row.add(period.periodEnd)
                         row.add(period.periodStart)
                         row.add(runId)
-                        row.add(period.record)
+                        row.add(blob: period.record)
                     }
                 }
                 try totals.startInserted(RunTotals.documents, db)
@@ -486,13 +486,14 @@ public final class Ledger {
 /// An org's profile and state as stored.
 struct OrgTexts: Sendable {
     var profile: String
-    var state: String?
+    var state: StoredRecord?
 }
 
 /// An org's row as bound, made by the feeders.
 struct OrgRow: Sendable {
     var orgId: String
     var profile: OwnedText
+    /// The state, compact (`CompactRecord`).
     var state: OwnedText?
 }
 
@@ -501,13 +502,14 @@ struct PeriodRow: Sendable {
     var orgId: String
     var periodEnd: String
     var periodStart: String
+    /// The record, compact (`CompactRecord`).
     var record: OwnedText
 
     init(_ period: PeriodRecord) {
         orgId = period.orgId.rawValue
         periodEnd = period.periodEnd.description
         periodStart = period.periodStart.description
-        record = JSONOut.encodedText(period)
+        record = CompactRecord.encoded(period)
     }
 }
 

@@ -511,6 +511,9 @@ final class RowHasher {
     /// `add(text:)` of a JSON text (which has no NUL), hashed where it is when it is long.
     func add(text: OwnedText) { add(UInt8(ascii: "s"), .text(text)) }
 
+    /// `add(blob:)` of a compact record, hashed where it is when it is long.
+    func add(blob: OwnedText) { add(UInt8(ascii: "b"), .text(blob)) }
+
     /// `add(blob:)` of bytes that are not changed after, hashed where they are when many.
     func add(blob: [UInt8]) { add(UInt8(ascii: "b"), .array(blob)) }
 

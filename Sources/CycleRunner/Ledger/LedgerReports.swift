@@ -78,8 +78,9 @@ extension Ledger {
     }
 
     /// The dates, plan and usage of every period ending on or after `since`, by org, oldest
-    /// first: what the burn rate and the report's plan of a document need, read with SQLite's
-    /// JSON functions rather than decoding whole records.
+    /// first: what the burn rate and the report's plan of a document need, read from the head of
+    /// a compact record (`PeriodRecord.brief`), or with SQLite's JSON functions from a record an
+    /// older version stored as JSON, rather than decoding whole records.
     public func periodBriefs(since: CivilDate?) throws -> [String: [PeriodBrief]] {
         guard let since else { return [:] }
         return try read { db in
@@ -87,16 +88,23 @@ extension Ledger {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT org_id, period_start, period_end, json_extract(record, '$.planId') AS plan_id,
-                        json_extract(record, '$.usageCredits') AS usage_credits
+                    SELECT org_id, period_start, period_end,
+                        CASE WHEN typeof(record) = 'blob' THEN record END AS compact,
+                        CASE WHEN typeof(record) = 'text' THEN json_extract(record, '$.planId') END AS plan_id,
+                        CASE WHEN typeof(record) = 'text' THEN json_extract(record, '$.usageCredits') END
+                            AS usage_credits
                     FROM periods WHERE period_end >= ? ORDER BY org_id, period_end
                     """, arguments: [since.description])
             while let row = try rows.next() {
+                let brief = try row.withUnsafeData(named: "compact") { compact in
+                    try compact.map { data in try data.withUnsafeBytes { try PeriodRecord.brief($0) } }
+                }
+                let (planId, usageCredits) = brief ?? (PlanID(row["plan_id"]), row["usage_credits"])
                 result[row["org_id"], default: []].append(
                     PeriodBrief(
                         periodStart: CivilDate.parse(row["period_start"] as String)!,
-                        periodEnd: CivilDate.parse(row["period_end"] as String)!, planId: PlanID(row["plan_id"]),
-                        usageCredits: row["usage_credits"]))
+                        periodEnd: CivilDate.parse(row["period_end"] as String)!, planId: planId,
+                        usageCredits: usageCredits))
             }
             return result
         }
@@ -105,9 +113,9 @@ extension Ledger {
     /// Every closed period of one org, oldest first.
     public func periods(org: OrgID) throws -> [PeriodRecord] {
         try read { db in
-            try String.fetchAll(
+            try DatabaseValue.fetchAll(
                 db, sql: "SELECT record FROM periods WHERE org_id = ? ORDER BY period_end", arguments: [org.rawValue]
-            ).map { try decode(PeriodRecord.self, $0) }
+            ).map { try StoredRecord.period($0) }
         }
     }
 

@@ -71,6 +71,23 @@ struct RowInsert {
             boundInPlace.append(text)
         }
 
+        /// Binds `bytes` where they are, as a blob (a compact record), as `add(_ text:)` binds a
+        /// text.
+        mutating func add(blob bytes: OwnedText) {
+            index += 1
+            hasher?.add(blob: bytes)
+            if bytes.count > 0 {
+                check(sqlite3_bind_blob(handle, index, bytes.start, Int32(bytes.count), staticText))
+            } else {
+                check(sqlite3_bind_zeroblob(handle, index, 0))
+            }
+            boundInPlace.append(bytes)
+        }
+
+        mutating func add(blob bytes: OwnedText?) {
+            if let bytes { add(blob: bytes) } else { addNull() }
+        }
+
         /// Binds `bytes` where they are, as a blob (not hashed: a caller that hashes its rows
         /// adds them itself). The caller keeps them alive and unchanged until the row is stepped.
         mutating func add(blobInPlace bytes: UnsafeRawBufferPointer) {

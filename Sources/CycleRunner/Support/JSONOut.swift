@@ -23,7 +23,7 @@ final class OwnedText: @unchecked Sendable {
     let count: Int
 
     /// Takes over `start`, which must have come from `malloc` (it is given back with `free`).
-    fileprivate init(taking start: UnsafeMutablePointer<UInt8>, count: Int) {
+    init(taking start: UnsafeMutablePointer<UInt8>, count: Int) {
         self.start = start
         self.count = count
     }

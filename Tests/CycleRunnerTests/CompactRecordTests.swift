@@ -1,0 +1,296 @@
+// Proves the ledger's compact records: every org state and period record reads back equal, the
+// same value always gives the same bytes, a damaged record is an error and never a crash, and
+// a ledger whose records an earlier version stored as JSON reads and closes on as before.
+import Foundation
+import GRDB
+import Invoicing
+import PropertyBased
+import Testing
+
+@testable import CycleRunnerCore
+
+@Suite struct CompactRecordTests {
+    // MARK: Random values touching every field
+
+    /// Integers of every size, the extremes among them, so each varint length is written.
+    static func number(_ random: inout SeededRandom) -> Int64 {
+        switch random.int(0...5) {
+        case 0: return [Int64.min, Int64.max, 0, -1, 1, 63, -64, 64, 127, 128][random.int(0...9)]
+        case 1: return Int64(random.int(-200...200))
+        case 2: return Int64(bitPattern: random.next())
+        default: return Int64(random.int(0...100_000))
+        }
+    }
+
+    static func text(_ random: inout SeededRandom) -> String {
+        let pieces = ["", "a", "video_final", "é", "e\u{301}", "日本", "🎬", "\"", "\\", "\u{0}", ",", "\n", "Studio 7"]
+        return (0..<random.int(0...4)).map { _ in pieces[random.int(0...pieces.count - 1)] }.joined()
+    }
+
+    static func date(_ random: inout SeededRandom) -> CivilDate {
+        CivilDate(daysSinceEpoch: Int64(random.int(-719_000...2_900_000)))
+    }
+
+    static func instant(_ random: inout SeededRandom) -> Instant { Instant(microseconds: number(&random)) }
+
+    static func list<Item>(_ random: inout SeededRandom, _ make: (inout SeededRandom) -> Item) -> [Item] {
+        (0..<random.int(0...4)).map { _ in make(&random) }
+    }
+
+    static func usage(_ random: inout SeededRandom) -> [String: ActionUsage] {
+        var usage: [String: ActionUsage] = [:]
+        for _ in 0..<random.int(0...5) {
+            usage[text(&random)] = ActionUsage(events: number(&random), credits: number(&random))
+        }
+        return usage
+    }
+
+    static func notable(_ random: inout SeededRandom) -> NotableEvent {
+        NotableEvent(
+            eventId: text(&random), occurredAt: instant(&random), action: text(&random), user: text(&random),
+            credits: number(&random), late: random.chance(50))
+    }
+
+    static func topUp(_ random: inout SeededRandom) -> TopUpLot {
+        TopUpLot(
+            purchaseId: PurchaseID(text(&random)), packId: PackID(text(&random)), purchasedAt: instant(&random),
+            expiresAt: random.chance(50) ? instant(&random) : nil, amount: number(&random),
+            priceMinor: number(&random))
+    }
+
+    static func bankLot(_ random: inout SeededRandom) -> BankLot {
+        BankLot(bankedOn: date(&random), amount: number(&random))
+    }
+
+    static func period(_ random: inout SeededRandom) -> PeriodRecord {
+        PeriodRecord(
+            orgId: OrgID(text(&random)), periodStart: date(&random), periodEnd: date(&random),
+            planId: PlanID(text(&random)), openingCurrent: number(&random), openingBank: number(&random),
+            openingTopUp: number(&random), openingDeficit: number(&random), usageEvents: number(&random),
+            usageCredits: number(&random), fromCurrent: number(&random), fromBank: number(&random),
+            fromTopUp: number(&random), overdraft: number(&random), prorationCredits: number(&random),
+            topUpCredits: number(&random), deficitRepaid: number(&random), expiredTopUp: number(&random),
+            refundedCredits: number(&random), closingCurrent: number(&random), closingBank: number(&random),
+            closingTopUp: number(&random), closingDeficit: number(&random), expiredAge: number(&random),
+            rolledOver: number(&random), expiredCap: number(&random), freshCredits: number(&random),
+            deficitSettled: number(&random), overageBilled: number(&random), nextCurrent: number(&random),
+            nextBank: number(&random), nextTopUp: number(&random), nextDeficit: number(&random),
+            lateEvents: number(&random), planName: text(&random), monthlyCreditsNext: number(&random),
+            usageByAction: usage(&random), mostExpensive: list(&random, notable),
+            eventsWithoutPermission: number(&random), creditsWithoutPermission: number(&random),
+            eventsByUnknownMembers: number(&random), bankLotsAfter: list(&random, bankLot),
+            topUpLotsAfter: list(&random, topUp))
+    }
+
+    static func state(_ random: inout SeededRandom) -> OrgState {
+        var state = OrgState(orgId: OrgID(text(&random)), startDate: date(&random), plan: PlanID(text(&random)))
+        state.started = random.chance(50)
+        state.periodIndex = Int(number(&random))
+        state.pendingPlan = random.chance(50) ? PlanID(text(&random)) : nil
+        state.current = number(&random)
+        state.bank = list(&random, bankLot)
+        state.topUps = list(&random, topUp)
+        state.deficit = number(&random)
+        let statuses: [PurchaseStatus] = [.untouched, .touched, .expired, .refunded]
+        for _ in 0..<random.int(0...4) { state.purchases[PurchaseID(text(&random))] = statuses[random.int(0...3)] }
+        if random.chance(75) {
+            var period = PeriodAccumulator(start: date(&random), end: date(&random))
+            period.openingCurrent = number(&random)
+            period.openingBank = number(&random)
+            period.openingTopUp = number(&random)
+            period.openingDeficit = number(&random)
+            period.usageEvents = number(&random)
+            period.usageCredits = number(&random)
+            period.fromCurrent = number(&random)
+            period.fromBank = number(&random)
+            period.fromTopUp = number(&random)
+            period.overdraft = number(&random)
+            period.prorationCredits = number(&random)
+            period.topUpCredits = number(&random)
+            period.deficitRepaid = number(&random)
+            period.expiredTopUp = number(&random)
+            period.refundedCredits = number(&random)
+            period.lateEvents = number(&random)
+            period.usageByAction = usage(&random)
+            period.mostExpensive = list(&random, notable)
+            period.eventsWithoutPermission = number(&random)
+            period.creditsWithoutPermission = number(&random)
+            period.eventsByUnknownMembers = number(&random)
+            period.prorations = list(&random) { random in
+                ProrationCharge(
+                    at: instant(&random), fromPlan: PlanID(text(&random)), toPlan: PlanID(text(&random)),
+                    amountMinor: number(&random), credits: number(&random))
+            }
+            state.period = period
+        }
+        return state
+    }
+
+    // MARK: Round trips
+
+    @Test func periodRecordsReadBackEqual() async {
+        await propertyCheck(count: 400, input: Gen.int(in: 0...Int.max)) { seed in
+            var random = SeededRandom(seed: UInt64(seed))
+            let period = Self.period(&random)
+            let bytes = CompactRecord.bytes(period)
+            #expect(bytes.first == CompactRecord.formatVersion)
+            #expect((try? CompactRecord.decode(PeriodRecord.self, bytes)) == period)
+            let brief = try? bytes.withUnsafeBytes { try PeriodRecord.brief($0) }
+            #expect(brief?.planId == period.planId && brief?.usageCredits == period.usageCredits)
+        }
+    }
+
+    @Test func orgStatesReadBackEqual() async {
+        await propertyCheck(count: 400, input: Gen.int(in: 0...Int.max)) { seed in
+            var random = SeededRandom(seed: UInt64(seed))
+            let state = Self.state(&random)
+            #expect((try? CompactRecord.decode(OrgState.self, CompactRecord.bytes(state))) == state)
+        }
+    }
+
+    /// Two fields swapped in the layout would still read back equal if both held the same
+    /// value: every field of this record holds a different one.
+    @Test func everyNumberOfAPeriodKeepsItsPlace() throws {
+        var random = SeededRandom(seed: 7)
+        var period = Self.period(&random)
+        let paths: [WritableKeyPath<PeriodRecord, Int64>] = [
+            \.openingCurrent, \.openingBank, \.openingTopUp, \.openingDeficit, \.usageEvents, \.usageCredits,
+            \.fromCurrent, \.fromBank, \.fromTopUp, \.overdraft, \.prorationCredits, \.topUpCredits,
+            \.deficitRepaid, \.expiredTopUp, \.refundedCredits, \.closingCurrent, \.closingBank, \.closingTopUp,
+            \.closingDeficit, \.expiredAge, \.rolledOver, \.expiredCap, \.freshCredits, \.deficitSettled,
+            \.overageBilled, \.nextCurrent, \.nextBank, \.nextTopUp, \.nextDeficit, \.lateEvents,
+            \.monthlyCreditsNext, \.eventsWithoutPermission, \.creditsWithoutPermission, \.eventsByUnknownMembers,
+        ]
+        for (index, path) in paths.enumerated() { period[keyPath: path] = Int64(1_000 + index) }
+        let decoded = try CompactRecord.decode(PeriodRecord.self, CompactRecord.bytes(period))
+        for (index, path) in paths.enumerated() { #expect(decoded[keyPath: path] == Int64(1_000 + index)) }
+        #expect(decoded == period)
+    }
+
+    @Test func theSameStateGivesTheSameBytesInAnyInsertionOrder() throws {
+        var first = OrgState(orgId: OrgID("o1"), startDate: CivilDate(year: 2026, month: 1, day: 1), plan: PlanID("b"))
+        var second = first
+        let ids = (1...40).map { "p\($0)" }
+        for id in ids { first.purchases[PurchaseID(id)] = .touched }
+        for id in ids.reversed() { second.purchases[PurchaseID(id)] = .touched }
+        var period = PeriodAccumulator(start: first.startDate, end: CivilDate(year: 2026, month: 2, day: 1))
+        var reversed = period
+        let actions = (1...30).map { "action\($0)" }
+        for action in actions { period.usageByAction[action] = ActionUsage(events: 1, credits: 2) }
+        for action in actions.reversed() { reversed.usageByAction[action] = ActionUsage(events: 1, credits: 2) }
+        first.period = period
+        second.period = reversed
+        #expect(CompactRecord.bytes(first) == CompactRecord.bytes(second))
+    }
+
+    // MARK: Damage
+
+    /// Every shorter prefix of a record, and the record with a byte more, is refused.
+    @Test func truncatedOrExtendedRecordsAreErrors() {
+        var random = SeededRandom(seed: 11)
+        for _ in 0..<20 {
+            let bytes = CompactRecord.bytes(Self.state(&random))
+            for length in 0..<bytes.count {
+                #expect(throws: CompactRecordError.self) {
+                    try CompactRecord.decode(OrgState.self, Array(bytes[0..<length]))
+                }
+            }
+            #expect(throws: CompactRecordError.self) { try CompactRecord.decode(OrgState.self, bytes + [0]) }
+        }
+    }
+
+    /// Random damage either reads as some record or is an error; it never traps.
+    @Test func damagedRecordsNeverCrash() async {
+        await propertyCheck(count: 2_000, input: Gen.int(in: 0...Int.max), Gen.int(in: 1...8)) { seed, changes in
+            var random = SeededRandom(seed: UInt64(seed))
+            var periodBytes = CompactRecord.bytes(Self.period(&random))
+            var stateBytes = CompactRecord.bytes(Self.state(&random))
+            for _ in 0..<changes {
+                periodBytes[random.int(1...periodBytes.count - 1)] = UInt8(random.int(0...255))
+                stateBytes[random.int(1...stateBytes.count - 1)] = UInt8(random.int(0...255))
+            }
+            _ = try? CompactRecord.decode(PeriodRecord.self, periodBytes)
+            _ = try? CompactRecord.decode(OrgState.self, stateBytes)
+        }
+    }
+
+    @Test(arguments: [
+        ("an unknown format", [UInt8(2)]),
+        ("a varint past 64 bits", [1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02]),
+        ("a text count past the end", [1, 0x7F, 0x61]),
+        ("a text that is not UTF-8", [1, 2, 0xC3, 0x28]),
+        ("month 13", [1, 1, 0x61, 0xA4, 0x1F, 13, 1]),
+        ("February 30", [1, 1, 0x61, 0xA4, 0x1F, 2, 30]),
+        ("a boolean 2", [1, 1, 0x61, 0xA4, 0x1F, 1, 1, 2]),
+    ])
+    func malformedRecordsAreRefused(_ what: String, _ bytes: [UInt8]) {
+        #expect(throws: CompactRecordError.self, "\(what)") { try CompactRecord.decode(OrgState.self, bytes) }
+    }
+
+    // MARK: Ledgers
+
+    /// An earlier version stored the same records as JSON text: a ledger holding them reads the
+    /// same records, writes the same files when its close is run again, and closes the next
+    /// months exactly as a ledger in the compact format does.
+    @Test func aLedgerWithJSONRecordsReadsAndClosesOnAsBefore() throws {
+        let (input, last) = try Fixtures.generatedInput(seed: 83, orgs: 6, months: 3, events: 10)
+        let firstMonth = CivilDate(year: 2026, month: 2, day: 28)
+        let compact = TestPaths.temporaryFolder("compact-records")
+        let json = TestPaths.temporaryFolder("json-records")
+        _ = try Fixtures.close(input, compact, through: firstMonth)
+        _ = try Fixtures.close(input, json, through: firstMonth)
+        let rewritten = try Ledger(path: json + "/ledger.sqlite").storeRecordsAsJSON()
+        #expect(rewritten >= 12, "six org states and at least a period each")
+
+        let compactLedger = try Ledger(path: compact + "/ledger.sqlite", readOnly: true)
+        let jsonLedger = try Ledger(path: json + "/ledger.sqlite", readOnly: true)
+        let run = try #require(try compactLedger.allRunIds().first)
+        #expect(try jsonLedger.periods(run: run) == compactLedger.periods(run: run))
+        #expect(try jsonLedger.orgs().map(\.state) == compactLedger.orgs().map(\.state))
+        let org = try #require(try compactLedger.orgs().first?.profile.id)
+        #expect(try jsonLedger.periods(org: org) == compactLedger.periods(org: org))
+        let since = CivilDate(year: 2025, month: 1, day: 1)
+        #expect(try jsonLedger.periodBriefs(since: since) == compactLedger.periodBriefs(since: since))
+        #expect(try !compactLedger.periodBriefs(since: since).isEmpty)
+
+        let before = Fixtures.snapshot(json)
+        _ = try Fixtures.close(input, json, through: firstMonth)
+        #expect(Fixtures.snapshot(json) == before)
+
+        _ = try Fixtures.close(input, compact, through: last)
+        _ = try Fixtures.close(input, json, through: last)
+        // A close report shows the ledger's fingerprint, which covers the rows as they are
+        // stored; every other file is the same.
+        let compactFiles = Fixtures.snapshot(compact).filter { !$0.key.hasSuffix("report.html") }
+        let jsonFiles = Fixtures.snapshot(json).filter { !$0.key.hasSuffix("report.html") }
+        #expect(compactFiles.count > 10)
+        #expect(compactFiles == jsonFiles)
+    }
+}
+
+extension Ledger {
+    /// Rewrites every compact org state and period record as the JSON text an earlier version
+    /// stored, and returns how many rows it rewrote; tests only.
+    func storeRecordsAsJSON() throws -> Int {
+        try pool.writeWithoutTransaction { db in
+            var rewritten = 0
+            for row in try Row.fetchAll(db, sql: "SELECT rowid, record FROM periods") {
+                let bytes: Data = row["record"]
+                let period = try CompactRecord.decode(PeriodRecord.self, [UInt8](bytes))
+                try db.execute(
+                    sql: "UPDATE periods SET record = ? WHERE rowid = ?",
+                    arguments: [JSONOut.encodedText(period).string, row["rowid"] as Int64])
+                rewritten += 1
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT rowid, state FROM orgs WHERE state IS NOT NULL") {
+                let bytes: Data = row["state"]
+                let state = try CompactRecord.decode(OrgState.self, [UInt8](bytes))
+                try db.execute(
+                    sql: "UPDATE orgs SET state = ? WHERE rowid = ?",
+                    arguments: [JSONOut.encodedText(state).string, row["rowid"] as Int64])
+                rewritten += 1
+            }
+            return rewritten
+        }
+    }
+}
