@@ -161,7 +161,7 @@ struct ChainHashingTests {
     /// (`cycle-runner generate --orgs 40 --months 3 --events 20 --seed 61 --dirty 5`, then
     /// `close --through 2026-01-31` and `close --through 2026-03-31`). A ledger written since
     /// must verify against its own hashes and equal these. They were recorded again, on
-    /// purpose, when org states and period records came to be stored compact
+    /// purpose, when org states, period records and documents came to be stored compact
     /// (`CompactRecord`): the same records in other bytes. `earlierHashesComeBackWithJSONRecords`
     /// shows that the same records stored as JSON still give the hashes recorded before.
     @Test func aLedgersHashesAreTheOnesEarlierVersionsWrote() throws {
@@ -182,14 +182,14 @@ struct ChainHashingTests {
         #expect(
             hashes == [
                 [
-                    "22e45c41985c9a73b9e64663a34993939303fe54c3d704fd3e962c55d4b587df",
+                    "53e1a0d6451b832ac46415d120c56de7af7507de1ee5c27e7f720c0143d13f12",
                     "b09a8ae48c8c4660e432caec9f5bfdbaaf2d3fb7e3d44c05e6bb1def88c32d4d",
-                    "a99f7a5826925520a274b6a1ac57147b5cdaae1e3afea78b3e2a3fad6aa8b3e9",
+                    "cfab3d0e203eb49f9aec74621314d0b1adddd3d4abd84d8615ccf3c90e442970",
                 ],
                 [
-                    "a967f2e986c621fc5bb66b04fd0b903a7abfb80d9724401767186311a42c97d5",
+                    "397c8ca470573571c07db8a76252ebcc1693a0276459a4dc3edba58d37f885eb",
                     "b7649ad8aebf64c1db5d198c6c6091a4f9800df87fe2187631d6a42299a8eb4c",
-                    "4ed4b477a5c87a622afc8be50483390f6e9698381ae29993ea5e35c7f98255f4",
+                    "8e887b40c7bb6f64a9c76181004feba4de953cb76aa034469338959e63aef3d3",
                 ],
             ])
         // Credit notes number before invoices ("CN" < "INV") but are issued among them, so the

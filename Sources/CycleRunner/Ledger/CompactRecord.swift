@@ -2,11 +2,11 @@ import Foundation
 import GRDB
 import Invoicing
 
-/// The ledger's own encoding of the two records it writes by the ten thousand: org states and
-/// period records. As sorted-key JSON they were 2.0 and 2.2 KB each, 70 MB at 10,000 orgs and
-/// three months, most of it member names and the ten most expensive events' keys; writing,
-/// hashing and logging those bytes was most of the ledger's part of a close that does not grow
-/// with usage rows. Compact, the same records are about a quarter of that size.
+/// The ledger's own encoding of the records it writes by the ten thousand: org states, period
+/// records and documents. As sorted-key JSON they were 2.0, 2.2 and 1 KB each, 92 MB at 10,000
+/// orgs and three months, most of it member names (and the ten most expensive events' keys);
+/// writing, hashing and logging those bytes was most of the ledger's part of a close that does
+/// not grow with usage rows. Compact, the same records are about a quarter of that size.
 ///
 /// A record is a SQLite BLOB: one format byte (`formatVersion`), then the value's fields in the
 /// fixed order of its `writeCompact`, which its `init(compact:)` reads in the same order.
@@ -512,6 +512,140 @@ extension PeriodRecord: CompactWritable, CompactReadable {
     }
 }
 
+extension CompactOut {
+    mutating func optionalText(_ value: String?) {
+        bool(value != nil)
+        if let value { text(value) }
+    }
+
+    mutating func optionalDate(_ value: CivilDate?) {
+        bool(value != nil)
+        if let value { date(value) }
+    }
+}
+
+extension CompactIn {
+    mutating func optionalText() throws -> String? { try optional { try $0.text() } }
+
+    mutating func optionalDate() throws -> CivilDate? { try optional { try $0.date() } }
+
+    /// A value of a string enum, stored as its raw value.
+    mutating func named<Value: RawRepresentable<String>>(_ type: Value.Type) throws -> Value {
+        let name = try text()
+        guard let value = Value(rawValue: name) else { throw failure("an unknown \(type) \"\(name)\"") }
+        return value
+    }
+}
+
+extension Party: CompactWritable, CompactReadable {
+    func writeCompact(to out: inout CompactOut) {
+        out.text(name)
+        out.text(street)
+        out.text(city)
+        out.text(postalCode)
+        out.text(countryCode)
+        out.optionalText(vatId)
+        out.optionalText(endpointId)
+    }
+
+    init(compact input: inout CompactIn) throws {
+        let name = try input.text()
+        let street = try input.text()
+        let city = try input.text()
+        let postalCode = try input.text()
+        let countryCode = try input.text()
+        let vatId = try input.optionalText()
+        let endpointId = try input.optionalText()
+        self.init(
+            name: name, street: street, city: city, postalCode: postalCode, countryCode: countryCode, vatId: vatId,
+            endpointId: endpointId)
+    }
+}
+
+extension DocumentLine: CompactWritable, CompactReadable {
+    func writeCompact(to out: inout CompactOut) {
+        out.text(kind.rawValue)
+        out.text(itemName)
+        out.optionalText(note)
+        out.integer(quantity)
+        out.integer(unitPrice.scaledAmount)
+        out.integer(amountMinor)
+        out.optionalDate(periodStart)
+        out.optionalDate(periodEnd)
+    }
+
+    init(compact input: inout CompactIn) throws {
+        let kind = try input.named(LineKind.self)
+        let itemName = try input.text()
+        let note = try input.optionalText()
+        let quantity = try input.integer()
+        let unitPrice = UnitPrice(scaledAmount: try input.integer())
+        let amountMinor = try input.integer()
+        let periodStart = try input.optionalDate()
+        let periodEnd = try input.optionalDate()
+        self.init(
+            kind: kind, itemName: itemName, note: note, quantity: quantity, unitPrice: unitPrice,
+            amountMinor: amountMinor, periodStart: periodStart, periodEnd: periodEnd)
+    }
+}
+
+extension Document: CompactWritable, CompactReadable {
+    // A document's fields are read through `self.` (`@dynamicMemberLookup`).
+    func writeCompact(to out: inout CompactOut) {
+        out.text(self.number)
+        out.text(self.kind.rawValue)
+        out.text(self.source.rawValue)
+        out.text(self.sourceId)
+        out.text(self.orgId)
+        out.instant(self.issueInstant)
+        out.date(self.issueDate)
+        out.date(self.dueDate)
+        out.text(self.currencyCode)
+        self.seller.writeCompact(to: &out)
+        self.buyer.writeCompact(to: &out)
+        out.optionalText(self.buyerReference)
+        out.optionalText(self.payment.iban)
+        out.integer(self.payment.paymentTermsDays)
+        out.text(self.tax.categoryCode)
+        out.integer(self.tax.rateHundredths)
+        out.list(self.lines)
+        out.optionalDate(self.periodStart)
+        out.optionalDate(self.periodEnd)
+        out.optionalText(self.referencedNumber)
+        out.optionalText(self.referencedSourceId)
+        out.bool(self.isDraft)
+    }
+
+    init(compact input: inout CompactIn) throws {
+        let number = try input.text()
+        let kind = try input.named(DocumentKind.self)
+        let source = try input.named(DocumentSource.self)
+        let sourceId = try input.text()
+        let orgId = try input.text()
+        let issueInstant = try input.instant()
+        let issueDate = try input.date()
+        let dueDate = try input.date()
+        let currencyCode = try input.text()
+        let seller = try Party(compact: &input)
+        let buyer = try Party(compact: &input)
+        let buyerReference = try input.optionalText()
+        let payment = PaymentDetails(iban: try input.optionalText(), paymentTermsDays: try input.int())
+        let tax = TaxTreatment(categoryCode: try input.text(), rateHundredths: try input.integer())
+        let lines = try input.list(DocumentLine.self)
+        let periodStart = try input.optionalDate()
+        let periodEnd = try input.optionalDate()
+        let referencedNumber = try input.optionalText()
+        let referencedSourceId = try input.optionalText()
+        let isDraft = try input.bool()
+        self.init(
+            number: number, kind: kind, source: source, sourceId: sourceId, orgId: orgId,
+            issueInstant: issueInstant, issueDate: issueDate, dueDate: dueDate, currencyCode: currencyCode,
+            seller: seller, buyer: buyer, buyerReference: buyerReference, payment: payment, tax: tax, lines: lines,
+            periodStart: periodStart, periodEnd: periodEnd, referencedNumber: referencedNumber,
+            referencedSourceId: referencedSourceId, isDraft: isDraft)
+    }
+}
+
 /// A record as a ledger row holds it: compact (a BLOB) since the compact format, JSON (TEXT)
 /// in ledgers written before it.
 enum StoredRecord: Sendable {
@@ -535,11 +669,13 @@ enum StoredRecord: Sendable {
         }
     }
 
-    /// The period record a row holds; a period row always has one.
-    static func period(_ value: DatabaseValue) throws -> PeriodRecord {
+    /// The record a row holds where one always is (a period's, a document's).
+    static func required<Value: CompactReadable & Decodable>(_ type: Value.Type, _ value: DatabaseValue) throws
+        -> Value
+    {
         guard let stored = try StoredRecord(value) else {
-            throw CompactRecordError(reason: "a period row without its record", offset: 0)
+            throw CompactRecordError(reason: "a row without its record", offset: 0)
         }
-        return try stored.decoded(PeriodRecord.self)
+        return try stored.decoded(type)
     }
 }

@@ -275,15 +275,15 @@ public final class Ledger {
         try read { db in
             try DatabaseValue.fetchAll(
                 db, sql: "SELECT record FROM periods WHERE run_id = ? ORDER BY org_id, period_end", arguments: [run]
-            ).map { try StoredRecord.period($0) }
+            ).map { try StoredRecord.required(PeriodRecord.self, $0) }
         }
     }
 
     public func documents(run: Int64) throws -> [Document] {
         try read { db in
-            try String.fetchAll(
+            try DatabaseValue.fetchAll(
                 db, sql: "SELECT document FROM documents WHERE run_id = ? ORDER BY number", arguments: [run]
-            ).map { try decode(Document.self, $0) }
+            ).map { try StoredRecord.required(Document.self, $0) }
         }
     }
 
@@ -427,7 +427,7 @@ public final class Ledger {
                         row.add(document.source)
                         row.add(document.sourceId)
                         row.add(runId)
-                        row.add(document.document)
+                        row.add(blob: document.document)
                     }
                 }
                 // In key order, so the same close writes the same file, page for page.
@@ -514,8 +514,8 @@ struct PeriodRow: Sendable {
 }
 
 /// A document's row as bound, made by the feeders, so the ledger's thread only binds it: the
-/// document's JSON and its totals (computed from its lines at each call) are worked out on the
-/// other cores.
+/// document's compact record and its totals (computed from its lines at each call) are worked
+/// out on the other cores.
 struct DocumentRow: Sendable {
     var number: String
     var kind: String
@@ -540,7 +540,7 @@ struct DocumentRow: Sendable {
         totalMinor = netMinor + taxMinor
         source = document.source.rawValue
         sourceId = document.sourceId
-        self.document = JSONOut.encodedText(document)
+        self.document = CompactRecord.encoded(document)
     }
 }
 

@@ -223,7 +223,7 @@ extension Ledger {
         while let row = try rows.next() {
             result.documents += 1
             let number: String = row["number"]
-            guard let document = try? decode(Document.self, row["document"] as String) else {
+            guard let document = try? StoredRecord.required(Document.self, row["document"]) else {
                 result.problems.append("document \(number): its body cannot be read")
                 continue
             }

@@ -115,7 +115,7 @@ extension Ledger {
         try read { db in
             try DatabaseValue.fetchAll(
                 db, sql: "SELECT record FROM periods WHERE org_id = ? ORDER BY period_end", arguments: [org.rawValue]
-            ).map { try StoredRecord.period($0) }
+            ).map { try StoredRecord.required(PeriodRecord.self, $0) }
         }
     }
 
