@@ -221,6 +221,20 @@ import Testing
         #expect(CompactRecord.bytes(first) == CompactRecord.bytes(second))
     }
 
+    /// The layout of format 1, pinned: the bytes of records drawn from a fixed seed. A ledger
+    /// holds records of every layout it was ever written with, so a layout is never changed in
+    /// place: a change takes a new format byte, a reader for it beside this one, and a new pin.
+    @Test func formatOneIsPinned() {
+        var random = SeededRandom(seed: 2026)
+        var hash = SHA256()
+        for _ in 0..<50 {
+            hash.update(CompactRecord.bytes(Self.period(&random)))
+            hash.update(CompactRecord.bytes(Self.state(&random)))
+            hash.update(CompactRecord.bytes(Self.document(&random)))
+        }
+        #expect(hash.hexDigest() == "94bf0e27c40cc9215286da14d340602523f43d672e1cf383898e60a4a896d839")
+    }
+
     // MARK: Damage
 
     /// Every shorter prefix of a record, and the record with a byte more, is refused.
