@@ -31,7 +31,8 @@ import Testing
             "UPDATE documents SET total_minor = total_minor + 100 WHERE rowid = (SELECT MIN(rowid) FROM documents)",
             "documents"
         ),
-        // A compact record's last byte is its count of top-up lots, 0 or a few.
+        // A compact period record's last byte is its count of top-up lots, an org state's its
+        // open period's count of prorations: 0 or a few, never 0x7F here.
         (
             "UPDATE periods SET record = CAST(substr(record, 1, length(record) - 1) || X'7F' AS BLOB) "
                 + "WHERE rowid = (SELECT MIN(rowid) FROM periods)", "totals hash"

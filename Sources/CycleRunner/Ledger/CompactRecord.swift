@@ -206,7 +206,10 @@ struct CompactIn {
     }
 
     /// A count of items or bytes; every item takes at least one byte, so a count larger than
-    /// the bytes left is damage, found before anything is allocated for it.
+    /// the bytes left is damage, found before anything is allocated for it. An item takes up to
+    /// about a hundred times more memory than its smallest encoding, so room is reserved for at
+    /// most `reservedItemsLimit` items up front: a damaged count cannot make a small record ask
+    /// for gigabytes (a 250 MB blob claiming 250 M document lines asked for 32 GB and aborted).
     mutating func count() throws -> Int {
         let value = try unsigned()
         guard value <= UInt64(bytes.count - position) else { throw failure("a count past the record's end") }
@@ -241,10 +244,12 @@ struct CompactIn {
         try bool() ? try read(&self) : nil
     }
 
+    static let reservedItemsLimit = 256
+
     mutating func list<Item: CompactReadable>(_ type: Item.Type) throws -> [Item] {
         let items = try count()
         var result: [Item] = []
-        result.reserveCapacity(items)
+        result.reserveCapacity(min(items, CompactIn.reservedItemsLimit))
         for _ in 0..<items { result.append(try Item(compact: &self)) }
         return result
     }
@@ -331,7 +336,7 @@ extension CompactIn {
     mutating func usage() throws -> [String: ActionUsage] {
         let entries = try count()
         var usage: [String: ActionUsage] = [:]
-        usage.reserveCapacity(entries)
+        usage.reserveCapacity(min(entries, CompactIn.reservedItemsLimit))
         for _ in 0..<entries {
             let action = try text()
             guard usage[action] == nil else { throw failure("an action listed twice") }

@@ -38,7 +38,13 @@ public final class Ledger {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
-        if !readOnly { try Ledger.migrator.migrate(pool) }
+        // A ledger a newer version wrote may hold records this one cannot read, or read wrongly
+        // (as versions before compact records read those): it is refused, unchanged.
+        let migrator = Ledger.migrator
+        if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) {
+            throw LedgerVersionError(path: path)
+        }
+        if !readOnly { try migrator.migrate(pool) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -112,6 +118,13 @@ public final class Ledger {
                     CREATE TABLE rendered_manifests (
                         run_id INTEGER PRIMARY KEY REFERENCES runs(id), files INTEGER NOT NULL, manifest BLOB NOT NULL);
                     """)
+        }
+        // Org states, period records and documents are written as compact records from here
+        // on (`CompactRecord`); the marker lets a later version tell, and this one refuse a
+        // ledger with migrations it does not know. Versions before it cannot tell: they report
+        // compact documents as unreadable.
+        migrator.registerMigration("v4-compact-records") { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('record_format', 'compact-1')")
         }
         return migrator
     }
@@ -480,6 +493,15 @@ public final class Ledger {
             }
             return runId
         }
+    }
+}
+
+/// A ledger written by a newer version of CycleRunner: it has migrations this one does not know.
+public struct LedgerVersionError: Error, CustomStringConvertible {
+    public var path: String
+
+    public var description: String {
+        "\(path) was written by a newer version of CycleRunner; use that version (nothing was changed)"
     }
 }
 
