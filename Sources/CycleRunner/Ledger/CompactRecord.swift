@@ -79,30 +79,20 @@ struct CompactOut: ~Copyable {
 
     init(capacity: Int) {
         self.capacity = max(capacity, 16)
-        start = CompactOut.reallocate(nil, self.capacity)
+        start = OwnedText.reallocate(nil, self.capacity)
     }
 
     deinit { free(start) }
 
-    private static func reallocate(_ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int) -> UnsafeMutablePointer<UInt8> {
-        guard let raw = realloc(buffer, max(size, 1)) else { preconditionFailure("out of memory") }
-        return raw.assumingMemoryBound(to: UInt8.self)
-    }
-
     consuming func takeBytes() -> OwnedText {
-        let bytes = OwnedText(taking: CompactOut.reallocate(start, count), count: count)
+        let bytes = OwnedText(shrinking: start, count: count)
         discard self
         return bytes
     }
 
     @inline(__always)
     private mutating func reserve(_ more: Int) {
-        if count + more > capacity {
-            var newCapacity = capacity * 2
-            while newCapacity < count + more { newCapacity *= 2 }
-            start = CompactOut.reallocate(start, newCapacity)
-            capacity = newCapacity
-        }
+        if count + more > capacity { OwnedText.grow(&start, capacity: &capacity, toHold: count + more) }
     }
 
     mutating func byte(_ value: UInt8) {

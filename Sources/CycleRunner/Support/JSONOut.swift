@@ -14,9 +14,9 @@ protocol JSONWritable {
     func writeJSON(to out: inout JSONOut)
 }
 
-/// Text bytes (valid UTF-8) in a buffer owned by this object, for a ledger row's JSON: SQLite is
-/// given their address for the length of the row's insert instead of a copy, and they are never
-/// turned into a `String` (which checks and copies them again).
+/// Bytes in a buffer owned by this object, for a ledger row's value (JSON text, or a compact
+/// record): SQLite is given their address for the length of the row's insert instead of a
+/// copy, and they are never turned into a `String` (which checks and copies them again).
 final class OwnedText: @unchecked Sendable {
     // Never changed after `init`; freed with the object.
     let start: UnsafeMutablePointer<UInt8>
@@ -28,7 +28,29 @@ final class OwnedText: @unchecked Sendable {
         self.count = count
     }
 
+    /// Takes over a writer's buffer (`JSONOut`, `CompactOut`). A row's bytes are held until
+    /// the row is inserted, a few thousand rows at a time: the room left over from doubling (up
+    /// to half the buffer) is given back first.
+    convenience init(shrinking start: UnsafeMutablePointer<UInt8>, count: Int) {
+        self.init(taking: OwnedText.reallocate(start, count), count: count)
+    }
+
     deinit { free(start) }
+
+    /// `realloc` (which takes nil for a new buffer), as bytes; the writers' buffers are the C
+    /// library's so that they can grow, and shrink to their bytes, in place.
+    static func reallocate(_ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int) -> UnsafeMutablePointer<UInt8> {
+        guard let raw = realloc(buffer, max(size, 1)) else { preconditionFailure("out of memory") }
+        return raw.assumingMemoryBound(to: UInt8.self)
+    }
+
+    /// Grows a writer's buffer by doubling until it holds `needed` bytes.
+    static func grow(_ start: inout UnsafeMutablePointer<UInt8>, capacity: inout Int, toHold needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        start = reallocate(start, newCapacity)
+        capacity = newCapacity
+    }
 
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: start, count: count) }
 
@@ -54,17 +76,10 @@ struct JSONOut: ~Copyable {
         self.prettyPrinted = prettyPrinted
         self.escapesSlashes = escapesSlashes
         self.capacity = max(capacity, 16)
-        start = JSONOut.reallocate(nil, self.capacity)
+        start = OwnedText.reallocate(nil, self.capacity)
     }
 
     deinit { free(start) }
-
-    /// `realloc` (which takes nil for a new buffer), as bytes; the buffer is the C library's so
-    /// that it can grow, and shrink to its text, in place.
-    private static func reallocate(_ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int) -> UnsafeMutablePointer<UInt8> {
-        guard let raw = realloc(buffer, max(size, 1)) else { preconditionFailure("out of memory") }
-        return raw.assumingMemoryBound(to: UInt8.self)
-    }
 
     /// The JSON of `value`.
     static func encode<Value: JSONWritable>(
@@ -87,9 +102,7 @@ struct JSONOut: ~Copyable {
 
     /// The bytes written, handed over with their buffer.
     consuming func takeText() -> OwnedText {
-        // A row's text is held until it is inserted, a few thousand rows at a time: the room
-        // left over from doubling (up to half the buffer) is given back first.
-        let text = OwnedText(taking: JSONOut.reallocate(start, count), count: count)
+        let text = OwnedText(shrinking: start, count: count)
         discard self
         return text
     }
@@ -102,12 +115,7 @@ struct JSONOut: ~Copyable {
         if count + more > capacity { grow(count + more) }
     }
 
-    private mutating func grow(_ needed: Int) {
-        var newCapacity = capacity * 2
-        while newCapacity < needed { newCapacity *= 2 }
-        start = JSONOut.reallocate(start, newCapacity)
-        capacity = newCapacity
-    }
+    private mutating func grow(_ needed: Int) { OwnedText.grow(&start, capacity: &capacity, toHold: needed) }
 
     @inline(__always)
     private mutating func append(_ byte: UInt8) {
