@@ -59,7 +59,7 @@ struct ChainHashingTests {
                     row.add(id)
                     if inPlace {
                         row.add(JSONOut.encodedText([text, "x"]))
-                        row.add(nil as OwnedText?)
+                        row.add(blob: nil as OwnedText?)
                     } else {
                         row.add(String(decoding: JSONOut.encode([text, "x"]), as: UTF8.self))
                         row.add(nil as String?)

@@ -29,11 +29,12 @@ public final class Ledger {
         // of log while its files are renamed into place on other threads (`checkpoint`), and
         // the last connection to close checkpoints whatever is left.
         configuration.prepareDatabase { db in
-            // Only a new ledger takes this page size (an existing file keeps its own). Period
-            // records and org states are 2 to 3 KB of JSON each: with SQLite's default 4 KB pages
-            // each took a page to itself and 29 % of the file was unused space; with 16 KB pages
-            // the 2.3 M-row close's ledger is 156 MB instead of 212 MB, and with 64 KB pages its
-            // 150 MB of log takes a quarter of the writes (see bench/README.md).
+            // Only a new ledger takes this page size (an existing file keeps its own). It was
+            // chosen when period records and org states were 2 to 3 KB of JSON each: with
+            // SQLite's default 4 KB pages each took a page to itself and 29 % of the file was
+            // unused space; with 16 KB pages the 2.3 M-row close's ledger was 156 MB instead of
+            // 212 MB, and with 64 KB pages its 150 MB of log took a quarter of the writes (see
+            // bench/README.md). Compact records made that log about 100 MB.
             if !readOnly { try db.execute(sql: "PRAGMA page_size = \(Ledger.pageSizeBytes)") }
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
@@ -759,7 +760,8 @@ public struct RunReport: Codable, Sendable, Hashable {
     public var documentWarnings: [String] = []
 }
 
-/// Ledger rows are JSON with sorted keys, the bytes Foundation's `JSONEncoder` would write
+/// The ledger's JSON (run reports, org profiles, and the records of ledgers written before
+/// compact records) has sorted keys, the bytes Foundation's `JSONEncoder` would write
 /// (`SortedJSONEncoder` is the faster writer of the same bytes).
 func encode<T: Encodable>(_ value: T) throws -> String {
     String(decoding: try SortedJSONEncoder().encode(value), as: UTF8.self)

@@ -413,22 +413,22 @@ enum ChainQuery {
     }
 }
 
-/// Bytes a `BackgroundSHA256` hashes where they are, kept alive until it has: a row's JSON or
-/// a usage id block. Neither changes once made.
+/// Bytes a `BackgroundSHA256` hashes where they are, kept alive until it has: a row's record
+/// (JSON text or a compact record) or a usage id block. Neither changes once made.
 enum HeldBytes: @unchecked Sendable {
-    case text(OwnedText)
+    case owned(OwnedText)
     case array([UInt8])
 
     var count: Int {
         switch self {
-        case .text(let text): text.count
+        case .owned(let bytes): bytes.count
         case .array(let bytes): bytes.count
         }
     }
 
     func withUnsafeBytes(_ body: (UnsafeRawBufferPointer) -> Void) {
         switch self {
-        case .text(let text): body(UnsafeRawBufferPointer(text.bytes))
+        case .owned(let bytes): body(UnsafeRawBufferPointer(bytes.bytes))
         case .array(let bytes): bytes.withUnsafeBytes(body)
         }
     }
@@ -438,7 +438,7 @@ enum HeldBytes: @unchecked Sendable {
 /// `BackgroundSHA256`: rows SQLite returns (`addEveryRow`), or rows as a commit binds them
 /// (`RowInsert`), value by value in the same form. A text is hashed as SQLite holds it: its
 /// bytes up to a first NUL, since texts are bound as C strings. A commit's large values (its
-/// JSON rows and id blocks) are handed over where they are, between the bytes around them:
+/// records and id blocks) are handed over where they are, between the bytes around them:
 /// copying them into the buffer was 57 ms of a 2.3 M-row close's commit, on the ledger's thread.
 final class RowHasher {
     private let hash: BackgroundSHA256
@@ -509,10 +509,10 @@ final class RowHasher {
     func add(blob: UnsafeRawBufferPointer) { SHA256.appendField(UInt8(ascii: "b"), blob, to: &buffer) }
 
     /// `add(text:)` of a JSON text (which has no NUL), hashed where it is when it is long.
-    func add(text: OwnedText) { add(UInt8(ascii: "s"), .text(text)) }
+    func add(text: OwnedText) { add(UInt8(ascii: "s"), .owned(text)) }
 
     /// `add(blob:)` of a compact record, hashed where it is when it is long.
-    func add(blob: OwnedText) { add(UInt8(ascii: "b"), .text(blob)) }
+    func add(blob: OwnedText) { add(UInt8(ascii: "b"), .owned(blob)) }
 
     /// `add(blob:)` of bytes that are not changed after, hashed where they are when many.
     func add(blob: [UInt8]) { add(UInt8(ascii: "b"), .array(blob)) }

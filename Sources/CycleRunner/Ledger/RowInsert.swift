@@ -102,10 +102,6 @@ struct RowInsert {
             }
         }
 
-        mutating func add(_ text: OwnedText?) {
-            if let text { add(text) } else { addNull() }
-        }
-
         private mutating func addNull() {
             index += 1
             check(sqlite3_bind_null(handle, index))
