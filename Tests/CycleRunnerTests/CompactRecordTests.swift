@@ -1,6 +1,7 @@
-// Proves the ledger's compact records: every org state, period record and document reads back
-// equal, the same value always gives the same bytes, a damaged record is an error and never a
-// crash, and a ledger whose records an earlier version stored as JSON reads and closes on as before.
+// Proves the ledger's compact records: every org profile and state, period record and document
+// reads back equal, the same value always gives the same bytes, a damaged record is an error and
+// never a crash, and a ledger whose records an earlier version stored as JSON reads and closes on
+// as before.
 import Foundation
 import GRDB
 import Invoicing
@@ -156,6 +157,18 @@ import Testing
             isDraft: random.chance(50))
     }
 
+    static func profile(_ random: inout SeededRandom) -> OrgProfile {
+        OrgProfile(
+            id: OrgID(text(&random)), name: text(&random), firstPlanId: PlanID(text(&random)),
+            startDate: date(&random), currencyCode: text(&random), countryCode: text(&random),
+            street: text(&random), city: text(&random), postalCode: text(&random),
+            tax: TaxTreatment(categoryCode: text(&random), rateHundredths: number(&random)),
+            vatId: optionalText(&random), endpointId: optionalText(&random), buyerReference: optionalText(&random),
+            customTerms: random.chance(50)
+                ? CustomTerms(monthlyCredits: number(&random), bankCap: number(&random), priceMinor: number(&random))
+                : nil)
+    }
+
     // MARK: Round trips
 
     @Test func periodRecordsReadBackEqual() async {
@@ -229,6 +242,21 @@ import Testing
         let line = DocumentLine.single(kind: .pack, itemName: "x", amountMinor: 1)
         #expect(labels(line).count == 8)
         #expect(labels(line.unitPrice).count == 1)
+        var profile = Self.profile(&random)
+        profile.customTerms = CustomTerms(monthlyCredits: 1, bankCap: 2, priceMinor: 3)
+        #expect(labels(profile).count == 14)
+        #expect(labels(profile.customTerms!).count == 3)
+    }
+
+    @Test func orgProfilesReadBackEqual() async {
+        await propertyCheck(count: 400, input: Gen.int(in: 0...Int.max)) { seed in
+            var random = SeededRandom(seed: UInt64(seed))
+            let profile = Self.profile(&random)
+            let bytes = CompactRecord.bytes(profile)
+            let decoded = try? CompactRecord.decode(OrgProfile.self, bytes)
+            #expect(decoded == profile)
+            #expect(decoded.map(CompactRecord.bytes) == bytes)
+        }
     }
 
     /// Two fields swapped in the layout would still read back equal if both held the same
@@ -276,8 +304,9 @@ import Testing
             hash.update(CompactRecord.bytes(Self.period(&random)))
             hash.update(CompactRecord.bytes(Self.state(&random)))
             hash.update(CompactRecord.bytes(Self.document(&random)))
+            hash.update(CompactRecord.bytes(Self.profile(&random)))
         }
-        #expect(hash.hexDigest() == "94bf0e27c40cc9215286da14d340602523f43d672e1cf383898e60a4a896d839")
+        #expect(hash.hexDigest() == "4105a92fcaef97e350bf0c512fa28751db083231dafca9229f1d554da7187f96")
     }
 
     // MARK: Damage
@@ -309,7 +338,9 @@ import Testing
             var periodBytes = CompactRecord.bytes(Self.period(&random))
             var stateBytes = CompactRecord.bytes(Self.state(&random))
             var documentBytes = CompactRecord.bytes(Self.document(&random))
+            var profileBytes = CompactRecord.bytes(Self.profile(&random))
             for _ in 0..<changes {
+                profileBytes[random.int(1...profileBytes.count - 1)] = UInt8(random.int(0...255))
                 periodBytes[random.int(1...periodBytes.count - 1)] = UInt8(random.int(0...255))
                 stateBytes[random.int(1...stateBytes.count - 1)] = UInt8(random.int(0...255))
                 documentBytes[random.int(1...documentBytes.count - 1)] = UInt8(random.int(0...255))
@@ -317,6 +348,7 @@ import Testing
             _ = try? CompactRecord.decode(PeriodRecord.self, periodBytes)
             _ = try? CompactRecord.decode(OrgState.self, stateBytes)
             _ = try? CompactRecord.decode(Document.self, documentBytes)
+            _ = try? CompactRecord.decode(OrgProfile.self, profileBytes)
         }
     }
 
@@ -407,6 +439,7 @@ import Testing
         #expect(try !compactLedger.documents(run: run).isEmpty)
         #expect(try jsonLedger.verify().problems.contains { $0.contains("cannot be read") } == false)
         #expect(try jsonLedger.orgs().map(\.state) == compactLedger.orgs().map(\.state))
+        #expect(try jsonLedger.orgs().map(\.profile) == compactLedger.orgs().map(\.profile))
         let org = try #require(try compactLedger.orgs().first?.profile.id)
         #expect(try jsonLedger.periods(org: org) == compactLedger.periods(org: org))
         let since = CivilDate(year: 2025, month: 1, day: 1)
@@ -451,8 +484,9 @@ import Testing
 }
 
 extension Ledger {
-    /// Rewrites every compact org state, period record and document as the JSON text an earlier
-    /// version stored (rows already JSON stay), and returns how many rows it rewrote; tests only.
+    /// Rewrites every compact org profile and state, period record and document as the JSON text
+    /// an earlier version stored (rows already JSON stay), and returns how many rows it rewrote;
+    /// tests only.
     func storeRecordsAsJSON() throws -> Int {
         try pool.writeWithoutTransaction { db in
             var rewritten = 0
@@ -471,6 +505,14 @@ extension Ledger {
                     sql: "UPDATE orgs SET state = ? WHERE rowid = ?",
                     arguments: [JSONOut.encodedText(state).string, row["rowid"] as Int64])
                 rewritten += 1
+            }
+            let profiles = "SELECT rowid, profile FROM orgs WHERE typeof(profile) = 'blob'"
+            for row in try Row.fetchAll(db, sql: profiles) {
+                let bytes: Data = row["profile"]
+                let profile = try CompactRecord.decode(OrgProfile.self, [UInt8](bytes))
+                try db.execute(
+                    sql: "UPDATE orgs SET profile = ? WHERE rowid = ?",
+                    arguments: [JSONOut.encodedText(profile).string, row["rowid"] as Int64])
             }
             let documents = "SELECT rowid, document FROM documents WHERE typeof(document) = 'blob'"
             for row in try Row.fetchAll(db, sql: documents) {

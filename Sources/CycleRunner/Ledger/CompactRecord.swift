@@ -6,7 +6,9 @@ import Invoicing
 /// records and documents. As sorted-key JSON they were 2.0, 2.2 and 1 KB each, 92 MB at 10,000
 /// orgs and three months, most of it member names (and the ten most expensive events' keys);
 /// writing, hashing and logging those bytes was most of the ledger's part of a close that does
-/// not grow with usage rows. Compact, the same records are about a quarter of that size.
+/// not grow with usage rows. Compact, the same records are about a quarter of that size. Org
+/// profiles are compact too: decoding 10,000 of them from JSON with Foundation was most of
+/// opening a large ledger for the next month's close.
 ///
 /// A record is a SQLite BLOB: one format byte (`formatVersion`), then the value's fields in the
 /// fixed order of its `writeCompact`, which its `init(compact:)` reads in the same order.
@@ -641,6 +643,55 @@ extension Document: CompactWritable, CompactReadable {
     }
 }
 
+extension OrgProfile: CompactWritable, CompactReadable {
+    func writeCompact(to out: inout CompactOut) {
+        out.text(id)
+        out.text(name)
+        out.text(firstPlanId)
+        out.date(startDate)
+        out.text(currencyCode)
+        out.text(countryCode)
+        out.text(street)
+        out.text(city)
+        out.text(postalCode)
+        out.text(tax.categoryCode)
+        out.integer(tax.rateHundredths)
+        out.optionalText(vatId)
+        out.optionalText(endpointId)
+        out.optionalText(buyerReference)
+        out.bool(customTerms != nil)
+        if let customTerms {
+            out.integer(customTerms.monthlyCredits)
+            out.integer(customTerms.bankCap)
+            out.integer(customTerms.priceMinor)
+        }
+    }
+
+    init(compact input: inout CompactIn) throws {
+        let id = try input.text(OrgID.self)
+        let name = try input.text()
+        let firstPlanId = try input.text(PlanID.self)
+        let startDate = try input.date()
+        let currencyCode = try input.text()
+        let countryCode = try input.text()
+        let street = try input.text()
+        let city = try input.text()
+        let postalCode = try input.text()
+        let tax = TaxTreatment(categoryCode: try input.text(), rateHundredths: try input.integer())
+        let vatId = try input.optionalText()
+        let endpointId = try input.optionalText()
+        let buyerReference = try input.optionalText()
+        let customTerms = try input.optional { input in
+            CustomTerms(
+                monthlyCredits: try input.integer(), bankCap: try input.integer(), priceMinor: try input.integer())
+        }
+        self.init(
+            id: id, name: name, firstPlanId: firstPlanId, startDate: startDate, currencyCode: currencyCode,
+            countryCode: countryCode, street: street, city: city, postalCode: postalCode, tax: tax, vatId: vatId,
+            endpointId: endpointId, buyerReference: buyerReference, customTerms: customTerms)
+    }
+}
+
 /// A record as a ledger row holds it: compact (a BLOB) since the compact format, JSON (TEXT)
 /// in ledgers written before it.
 enum StoredRecord: Sendable {
@@ -664,13 +715,17 @@ enum StoredRecord: Sendable {
         }
     }
 
-    /// The record a row holds where one always is (a period's, a document's).
-    static func required<Value: CompactReadable & Decodable>(_ type: Value.Type, _ value: DatabaseValue) throws
-        -> Value
-    {
+    /// The record a row holds where one always is (a profile, a period's, a document's).
+    static func present(_ value: DatabaseValue) throws -> StoredRecord {
         guard let stored = try StoredRecord(value) else {
             throw CompactRecordError(reason: "a row without its record", offset: 0)
         }
-        return try stored.decoded(type)
+        return stored
+    }
+
+    static func required<Value: CompactReadable & Decodable>(_ type: Value.Type, _ value: DatabaseValue) throws
+        -> Value
+    {
+        try present(value).decoded(type)
     }
 }

@@ -127,6 +127,12 @@ public final class Ledger {
         migrator.registerMigration("v4-compact-records") { db in
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('record_format', 'compact-1')")
         }
+        // Org profiles are compact records from here on too. A version that knows only
+        // v4-compact-records would try to read them as JSON; this marker makes it refuse the
+        // ledger as newer instead.
+        migrator.registerMigration("v5-compact-profiles") { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('record_format', 'compact-2')")
+        }
         return migrator
     }
 
@@ -164,13 +170,14 @@ public final class Ledger {
     public func orgs() throws -> [StoredOrg] {
         let texts = try read { db in
             try Row.fetchAll(db, sql: "SELECT profile, state FROM orgs ORDER BY org_id").map { row in
-                OrgTexts(profile: row["profile"], state: try StoredRecord(row["state"]))
+                OrgTexts(
+                    profile: try StoredRecord.present(row["profile"]), state: try StoredRecord(row["state"]))
             }
         }
         // Decoding every org's state is most of opening a large ledger: it runs on every core.
         return try parallelMap(texts) { texts in
             StoredOrg(
-                profile: try decode(OrgProfile.self, texts.profile),
+                profile: try texts.profile.decoded(OrgProfile.self),
                 state: try texts.state?.decoded(OrgState.self))
         }
     }
@@ -370,7 +377,7 @@ public final class Ledger {
                 // chunks ahead of the inserts on this thread.
                 let orgs = EncodedRows(commit.orgs) { org in
                     OrgRow(
-                        orgId: org.profile.id.rawValue, profile: JSONOut.encodedText(org.profile),
+                        orgId: org.profile.id.rawValue, profile: CompactRecord.encoded(org.profile),
                         state: org.state.map { CompactRecord.encoded($0) })
                 }
                 let periods = EncodedRows(
@@ -400,7 +407,7 @@ public final class Ledger {
                 try orgs.insertEach { texts in
                     try orgStatement.execute { row in
                         row.add(texts.orgId)
-                        row.add(texts.profile)
+                        row.add(blob: texts.profile)
                         row.add(blob: texts.state)
                     }
                 }
@@ -508,15 +515,15 @@ public struct LedgerVersionError: Error, CustomStringConvertible {
 
 /// An org's profile and state as stored.
 struct OrgTexts: Sendable {
-    var profile: String
+    var profile: StoredRecord
     var state: StoredRecord?
 }
 
 /// An org's row as bound, made by the feeders.
 struct OrgRow: Sendable {
     var orgId: String
+    /// The profile and the state, compact (`CompactRecord`).
     var profile: OwnedText
-    /// The state, compact (`CompactRecord`).
     var state: OwnedText?
 }
 
