@@ -123,6 +123,16 @@ public struct DocumentLine: Codable, Sendable, Hashable {
         self.periodEnd = periodEnd
     }
 
+    /// The sum of the lines' amounts, read in place: reducing over the lines copied each,
+    /// retaining and releasing its texts only to read one number.
+    @inlinable public static func sum(of lines: [DocumentLine]) -> Int64 {
+        lines.withUnsafeBufferPointer { lines in
+            var total: Int64 = 0
+            for index in lines.indices { total += lines[index].amountMinor }
+            return total
+        }
+    }
+
     /// A line of quantity one whose unit price is the amount itself.
     public static func single(
         kind: LineKind, itemName: String, note: String? = nil, amountMinor: Int64,
@@ -219,6 +229,14 @@ public struct Document: Codable, Sendable, Hashable {
         set { modify { $0[keyPath: field] = newValue } }
     }
 
+    /// Calls `body` with the fields where they are. Each `document.field` read copies the field,
+    /// retaining every reference in it (a party's texts, the lines array), so code that reads
+    /// many fields of thousands of documents reads them here: the ledger's encoding of 30,000
+    /// documents spent a third of its time retaining and releasing what it only read.
+    @inlinable public func withFields<Result>(_ body: (UnsafePointer<Fields>) throws -> Result) rethrows -> Result {
+        try withUnsafeMutablePointer(to: &storage.fields) { fields in try body(fields) }
+    }
+
     public init(
         number: String = "", kind: DocumentKind, source: DocumentSource, sourceId: String, orgId: String,
         issueInstant: Instant, issueDate: CivilDate, dueDate: CivilDate, currencyCode: String,
@@ -259,7 +277,7 @@ public struct Document: Codable, Sendable, Hashable {
     public var isPeppol: Bool { self.buyer.endpointId != nil && self.seller.endpointId != nil }
 
     /// Sum of line amounts (BT-106).
-    public var netMinor: Int64 { self.lines.reduce(0) { $0 + $1.amountMinor } }
+    public var netMinor: Int64 { withFields { fields in DocumentLine.sum(of: fields.pointee.lines) } }
 
     /// VAT per category, rounded once per category (§6.8).
     public var taxSubtotals: [TaxSubtotal] { TaxSubtotal.compute(lines: self.lines, treatment: self.tax) }
@@ -279,7 +297,7 @@ public struct TaxSubtotal: Sendable, Hashable {
     /// subtotal; the tax is rounded on the category's sum, never per line.
     public static func compute(lines: [DocumentLine], treatment: TaxTreatment) -> [TaxSubtotal] {
         guard !lines.isEmpty else { return [] }
-        let taxable = lines.reduce(0) { $0 + $1.amountMinor }
+        let taxable = DocumentLine.sum(of: lines)
         let tax = Arithmetic.mulDivRoundedHalfAwayFromZero(taxable, treatment.rateHundredths, 10_000)
         return [TaxSubtotal(treatment: treatment, taxableMinor: taxable, taxMinor: tax)]
     }

@@ -200,7 +200,7 @@ struct LookaheadTests {
         var inserted: [Int] = []
         #expect(throws: EncodingFailed.self) {
             try rows.insertEach { text in
-                #expect(text == String(inserted.count))
+                #expect(text.pointee == String(inserted.count))
                 inserted.append(inserted.count)
             }
         }

@@ -126,14 +126,18 @@ struct CompactOut: ~Copyable {
     mutating func bool(_ value: Bool) { byte(value ? 1 : 0) }
 
     mutating func text(_ value: String) {
+        // A native string's bytes are read where they are; only a bridged one is copied first.
+        if value.utf8.withContiguousStorageIfAvailable({ utf8 in text(utf8: utf8) }) != nil { return }
         var value = value
-        value.withUTF8 { utf8 in
-            unsigned(UInt64(utf8.count))
-            guard let source = utf8.baseAddress, !utf8.isEmpty else { return }
-            reserve(utf8.count)
-            (start + count).update(from: source, count: utf8.count)
-            count += utf8.count
-        }
+        value.withUTF8 { utf8 in text(utf8: utf8) }
+    }
+
+    private mutating func text(utf8: UnsafeBufferPointer<UInt8>) {
+        unsigned(UInt64(utf8.count))
+        guard let source = utf8.baseAddress, !utf8.isEmpty else { return }
+        reserve(utf8.count)
+        (start + count).update(from: source, count: utf8.count)
+        count += utf8.count
     }
 
     mutating func text<Identifier: StringIdentifier>(_ value: Identifier) { text(value.rawValue) }
@@ -148,7 +152,10 @@ struct CompactOut: ~Copyable {
 
     mutating func list<Item: CompactWritable>(_ items: [Item]) {
         unsigned(UInt64(items.count))
-        for item in items { item.writeCompact(to: &self) }
+        // Read in place: `for item in items` copied each, retaining and releasing its texts.
+        items.withUnsafeBufferPointer { items in
+            for index in items.indices { items[index].writeCompact(to: &self) }
+        }
     }
 }
 
@@ -587,30 +594,33 @@ extension DocumentLine: CompactWritable, CompactReadable {
 }
 
 extension Document: CompactWritable, CompactReadable {
-    // A document's fields are read through `self.` (`@dynamicMemberLookup`).
+    // The fields are read where they are (`withFields`): read one by one, each was copied.
     func writeCompact(to out: inout CompactOut) {
-        out.text(self.number)
-        out.text(self.kind.rawValue)
-        out.text(self.source.rawValue)
-        out.text(self.sourceId)
-        out.text(self.orgId)
-        out.instant(self.issueInstant)
-        out.date(self.issueDate)
-        out.date(self.dueDate)
-        out.text(self.currencyCode)
-        self.seller.writeCompact(to: &out)
-        self.buyer.writeCompact(to: &out)
-        out.optionalText(self.buyerReference)
-        out.optionalText(self.payment.iban)
-        out.integer(self.payment.paymentTermsDays)
-        out.text(self.tax.categoryCode)
-        out.integer(self.tax.rateHundredths)
-        out.list(self.lines)
-        out.optionalDate(self.periodStart)
-        out.optionalDate(self.periodEnd)
-        out.optionalText(self.referencedNumber)
-        out.optionalText(self.referencedSourceId)
-        out.bool(self.isDraft)
+        withFields { fields in
+            let fields = fields
+            out.text(fields.pointee.number)
+            out.text(fields.pointee.kind.rawValue)
+            out.text(fields.pointee.source.rawValue)
+            out.text(fields.pointee.sourceId)
+            out.text(fields.pointee.orgId)
+            out.instant(fields.pointee.issueInstant)
+            out.date(fields.pointee.issueDate)
+            out.date(fields.pointee.dueDate)
+            out.text(fields.pointee.currencyCode)
+            fields.pointee.seller.writeCompact(to: &out)
+            fields.pointee.buyer.writeCompact(to: &out)
+            out.optionalText(fields.pointee.buyerReference)
+            out.optionalText(fields.pointee.payment.iban)
+            out.integer(fields.pointee.payment.paymentTermsDays)
+            out.text(fields.pointee.tax.categoryCode)
+            out.integer(fields.pointee.tax.rateHundredths)
+            out.list(fields.pointee.lines)
+            out.optionalDate(fields.pointee.periodStart)
+            out.optionalDate(fields.pointee.periodEnd)
+            out.optionalText(fields.pointee.referencedNumber)
+            out.optionalText(fields.pointee.referencedSourceId)
+            out.bool(fields.pointee.isDraft)
+        }
     }
 
     init(compact input: inout CompactIn) throws {

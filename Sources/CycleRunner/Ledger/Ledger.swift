@@ -406,9 +406,9 @@ public final class Ledger {
                     db, sql: "INSERT OR REPLACE INTO orgs (org_id, profile, state) VALUES (?, ?, ?)")
                 try orgs.insertEach { texts in
                     try orgStatement.execute { row in
-                        row.add(texts.orgId)
-                        row.add(blob: texts.profile)
-                        row.add(blob: texts.state)
+                        row.add(texts.pointee.orgId)
+                        row.add(blob: texts.pointee.profile)
+                        row.add(blob: texts.pointee.state)
                     }
                 }
                 try totals.startInserted(RunTotals.periods, db)
@@ -419,11 +419,11 @@ public final class Ledger {
                     hashingInto: totals.rows)
                 try periods.insertEach { period in
                     try periodStatement.execute { row in
-                        row.add(period.orgId)
-                        row.add(period.periodEnd)
-                        row.add(period.periodStart)
+                        row.add(period.pointee.orgId)
+                        row.add(period.pointee.periodEnd)
+                        row.add(period.pointee.periodStart)
                         row.add(runId)
-                        row.add(blob: period.record)
+                        row.add(blob: period.pointee.record)
                     }
                 }
                 try totals.startInserted(RunTotals.documents, db)
@@ -437,18 +437,18 @@ public final class Ledger {
                     hashingInto: totals.rows)
                 try documents.insertEach { document in
                     try documentStatement.execute { row in
-                        row.add(document.number)
-                        row.add(document.kind)
-                        row.add(document.orgId)
-                        row.add(document.issueDate)
-                        row.add(document.currencyCode)
-                        row.add(document.netMinor)
-                        row.add(document.taxMinor)
-                        row.add(document.totalMinor)
-                        row.add(document.source)
-                        row.add(document.sourceId)
+                        row.add(document.pointee.number)
+                        row.add(document.pointee.kind)
+                        row.add(document.pointee.orgId)
+                        row.add(document.pointee.issueDate)
+                        row.add(document.pointee.currencyCode)
+                        row.add(document.pointee.netMinor)
+                        row.add(document.pointee.taxMinor)
+                        row.add(document.pointee.totalMinor)
+                        row.add(document.pointee.source)
+                        row.add(document.pointee.sourceId)
                         row.add(runId)
-                        row.add(blob: document.document)
+                        row.add(blob: document.pointee.document)
                     }
                 }
                 // In key order, so the same close writes the same file, page for page.
@@ -567,9 +567,9 @@ struct DocumentRow: Sendable {
         currencyCode = document.currencyCode
         netMinor = document.netMinor
         taxMinor = document.taxMinor
-        totalMinor = netMinor + taxMinor
         source = document.source.rawValue
         sourceId = document.sourceId
+        totalMinor = netMinor + taxMinor
         self.document = CompactRecord.encoded(document)
     }
 }
@@ -702,12 +702,13 @@ struct EncodedRows<Item: Sendable, Encoded: Sendable> {
         }
     }
 
-    /// Hands each row's encoding to `insert`, in order.
-    func insertEach(_ insert: (Encoded) throws -> Void) throws {
+    /// Hands each row's encoding to `insert`, in order, where it is in its chunk: passed as a
+    /// value, each row was copied (its texts retained and released) on the ledger's thread.
+    func insertEach(_ insert: (UnsafePointer<Encoded>) throws -> Void) throws {
         while let chunk = chunks.next() {
-            // Read in place, not copied out of the chunk one by one, on the ledger's thread.
             try chunk.get().withUnsafeBufferPointer { rows in
-                for index in rows.indices { try insert(rows[index]) }
+                guard let first = rows.baseAddress else { return }
+                for index in rows.indices { try insert(first + index) }
             }
         }
     }
