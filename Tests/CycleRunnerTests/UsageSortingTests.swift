@@ -54,6 +54,19 @@ struct UsageSortingTests {
         return (byOrg, pending, duplicates, conflicts)
     }
 
+    /// The verdicts `EarlierUsage` gives for `applied` (id → stored hash), row by row; set on
+    /// pending rows too, which the sort must still count as pending.
+    static func earlier(
+        _ usage: UsageRows, applied: [UTF8Key: Int64], hash: (Int, UsageRecord) -> Int64
+    ) -> EarlierUsage {
+        guard !applied.isEmpty else { return .none }
+        return EarlierUsage(
+            verdicts: usage.enumerated().map { position, record in
+                guard let stored = applied[UTF8Key(record.eventId)] else { return .notApplied }
+                return stored == hash(position, record) ? .duplicate : .conflict
+            })
+    }
+
     @Test func sortingOnEveryCoreMatchesOnePassInReadingOrder() async {
         let seeds = Gen.int(in: 0...1_000_000).array(of: 0...700)
         await propertyCheck(
@@ -68,8 +81,8 @@ struct UsageSortingTests {
             }
             let hash: @Sendable (Int, UsageRecord) -> Int64 = { position, _ in Int64(position) }
             let sorted = UsageByOrg.sort(
-                usage, orgCount: orgCount, fileCount: 3, horizon: Self.horizon, applied: applied, hash: hash,
-                parts: parts)
+                usage, orgCount: orgCount, fileCount: 3, horizon: Self.horizon,
+                earlier: Self.earlier(usage, applied: applied, hash: hash), parts: parts)
             let expected = Self.reference(usage, orgCount: orgCount, applied: applied, hash: hash)
             #expect((0..<orgCount).map { Array(sorted.byOrg[$0]) } == expected.byOrg)
             #expect(sorted.byOrg.orgCount == orgCount)
@@ -87,8 +100,7 @@ struct UsageSortingTests {
         let seeds = (0..<rowCount).map { $0 * 7_919 % 1_200 }
         let usage = Self.rows(seeds, chunkSizes: [50, 100], orgCount: 5)
         let sorted = UsageByOrg.sort(
-            usage, orgCount: 5, fileCount: 3, horizon: Self.horizon, applied: [:], hash: { _, _ in 0 },
-            parts: parts)
+            usage, orgCount: 5, fileCount: 3, horizon: Self.horizon, earlier: .none, parts: parts)
         let expected = Self.reference(usage, orgCount: 5, applied: [:], hash: { _, _ in 0 })
         #expect((0..<5).map { Array(sorted.byOrg[$0]) } == expected.byOrg)
         #expect(sorted.pendingPerFile == expected.pending)
@@ -100,18 +112,10 @@ struct UsageSortingTests {
         let seeds = (0..<100_000).map { $0 * 7_919 % 1_000_003 }
         let usage = Self.rows(seeds, chunkSizes: [30_000, 7, 50_000], orgCount: 97)
         let sorted = UsageByOrg.sort(
-            usage, orgCount: 97, fileCount: 3, horizon: Self.horizon, applied: [:], hash: { _, _ in 0 })
+            usage, orgCount: 97, fileCount: 3, horizon: Self.horizon, earlier: .none)
         let expected = Self.reference(usage, orgCount: 97, applied: [:], hash: { _, _ in 0 })
         #expect((0..<97).map { Array(sorted.byOrg[$0]) } == expected.byOrg)
         #expect(sorted.pendingPerFile == expected.pending)
         #expect(sorted.pendingPerFile.reduce(0, +) > 0)
-    }
-
-    @Test func eventIdsBeforeAnInstantAreFoundInReadingOrder() {
-        let seeds = (0..<150_000).map { $0 * 7_919 % 1_200 }
-        let usage = Self.rows(seeds, chunkSizes: [40_000, 3, 70_001], orgCount: 4)
-        let expected = usage.filter { $0.instant < Self.horizon }.map(\.eventId)
-        #expect(UsageByOrg.eventIds(of: usage, before: Self.horizon) == expected)
-        #expect(UsageByOrg.eventIds(of: UsageRows(), before: Self.horizon).isEmpty)
     }
 }

@@ -195,7 +195,9 @@ public enum ClosePipeline {
         input.counts[0] = counts
         input.rejected = rejected
         do throws(InputError) {
-            try InputReader.readEvents(folder: options.inputFolder, catalog: catalog, orgs: directory, into: &input)
+            try InputReader.readEvents(
+                folder: options.inputFolder, catalog: catalog, orgs: directory, into: &input,
+                keepingUsageIds: previousHorizon != nil)
         } catch {
             throw .input(error)
         }
@@ -203,9 +205,10 @@ public enum ClosePipeline {
 
         var work: CloseWork
         do {
+            // Taken out of the folder, so the table is freed once the rows are sorted out.
             work = try CloseWork.classify(
                 input: input, directory: directory, ledger: ledger, previousHorizon: previousHorizon,
-                horizon: horizon)
+                horizon: horizon, usageIds: input.takeUsageIdTable())
         } catch {
             throw .ledger("the ledger could not be read: \(error)")
         }

@@ -47,7 +47,7 @@ struct CloseWork {
 
     static func classify(
         input: InputFolder, directory: OrgDirectory, ledger: some LedgerLookup, previousHorizon: Instant?,
-        horizon: Instant, keepingHashesUpTo hashesLimit: Int = CloseWork.keptHashesLimit,
+        horizon: Instant, usageIds: ByteTable? = nil, keepingHashesUpTo hashesLimit: Int = CloseWork.keptHashesLimit,
         hashingWindowsOf windowSize: Int = 1 << 18
     ) throws -> CloseWork {
         precondition(windowSize > 0, "hashing windows hold at least one row")
@@ -55,9 +55,9 @@ struct CloseWork {
         var fingerprint = FingerprintBuilder()
 
         // Usage: only rows before the previous horizon can have been applied or rejected before.
-        let earlyIds = previousHorizon.map { UsageByOrg.eventIds(of: input.usage, before: $0) } ?? []
-        let appliedUsage = try ledger.appliedHashes(kind: "usage", ids: earlyIds)
         let hasher = input.usageHasher
+        let earlier = try EarlierUsage.find(
+            in: ledger, usage: input.usage, ids: usageIds, before: previousHorizon, hasher: hasher)
         // Kept hashes are computed on every core first; beyond the limit, a window of rows at a
         // time (2 MB of hashes), since holding them all is what the limit avoids. Hashed one by
         // one (not four rows at a time) they were a tenth of the engine phase at 20 M rows.
@@ -81,11 +81,9 @@ struct CloseWork {
             usageFingerprint = Pending()
             usageFingerprint.fulfil(fingerprint)
         }
-        let hashes = work.usageHashes
         let sorted = UsageByOrg.sort(
             input.usage, orgCount: directory.profiles.count, fileCount: input.files.count, horizon: horizon,
-            applied: appliedUsage,
-            hash: { position, record in keepsHashes ? hashes[position] : hasher.hash(record) })
+            earlier: earlier)
         work.usageByOrg = sorted.byOrg
         for file in input.files.indices {
             work.input.counts[file].pending += sorted.pendingPerFile[file]

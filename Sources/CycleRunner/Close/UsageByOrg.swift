@@ -35,15 +35,15 @@ struct UsageByOrg: Sendable {
     }
 
     /// Sorts the usage rows out, as one pass in reading order would: a row at or after
-    /// `horizon` is pending; a row whose id is in `applied` is a duplicate when `hash` gives
-    /// the stored hash and a conflict otherwise; every other row goes to its org. The rows are
+    /// `horizon` is pending; a row an earlier close applied is a duplicate or a conflict, as
+    /// `earlier` says; every other row goes to its org. The rows are
     /// cut into parts: each part is read on a core once to count its rows per org (and mark
     /// them in a bitset of its own), then again to put them in their places, which the counts
     /// of the parts before it give. A part's rows of one org land after the earlier parts'
     /// rows of that org, so each org's rows stay in reading order.
     static func sort(
-        _ usage: UsageRows, orgCount: Int, fileCount: Int, horizon: Instant, applied: [UTF8Key: Int64],
-        hash: @Sendable (Int, UsageRecord) -> Int64, parts wanted: Int? = nil
+        _ usage: UsageRows, orgCount: Int, fileCount: Int, horizon: Instant, earlier: EarlierUsage,
+        parts wanted: Int? = nil
     ) -> Sorted {
         let rowCount = usage.count
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -78,13 +78,15 @@ struct UsageByOrg: Sendable {
                         result.pending[Int(records[offset].fileIndex)] += 1
                         continue
                     }
-                    if !applied.isEmpty, let stored = applied[UTF8Key(records[offset].eventId)] {
-                        if stored == hash(position, records[offset]) {
-                            result.duplicates[Int(records[offset].fileIndex)] += 1
-                        } else {
-                            result.conflicts.append(position)
-                        }
+                    switch earlier[position] {
+                    case .duplicate:
+                        result.duplicates[Int(records[offset].fileIndex)] += 1
                         continue
+                    case .conflict:
+                        result.conflicts.append(position)
+                        continue
+                    case .notApplied:
+                        break
                     }
                     let bit = position - range.lowerBound
                     result.kept[bit >> 6] |= 1 << UInt64(bit & 63)
@@ -133,22 +135,5 @@ struct UsageByOrg: Sendable {
             pendingPerFile: (0..<fileCount).map { file in partResults.reduce(0) { $0 + $1.pending[file] } },
             duplicatesPerFile: (0..<fileCount).map { file in partResults.reduce(0) { $0 + $1.duplicates[file] } },
             conflicts: partResults.flatMap(\.conflicts))
-    }
-
-    /// The event ids of the rows before `instant`, in reading order, found on every core.
-    static func eventIds(of usage: UsageRows, before instant: Instant) -> [String] {
-        let partRows = 65_536
-        let partCount = (usage.count + partRows - 1) / partRows
-        let found = ResultSlots<[String]>(count: partCount)
-        DispatchQueue.concurrentPerform(iterations: partCount) { part in
-            var ids: [String] = []
-            usage.forEachRun(in: part * partRows..<min((part + 1) * partRows, usage.count)) { records, _ in
-                for offset in records.indices where records[offset].instant < instant {
-                    ids.append(records[offset].eventId)
-                }
-            }
-            found.set(part, ids)
-        }
-        return found.takeValues().flatMap { $0 }
     }
 }

@@ -205,6 +205,27 @@ public final class Ledger {
         return result
     }
 
+    /// Hands the packed blocks of applied usage ids (`UsageBlock`) to `body` a few at a time,
+    /// in the order they were stored, so the caller can read each batch on every core without
+    /// holding every block of a long history at once.
+    public func forEachAppliedUsageBatch(_ body: ([Data]) throws -> Void) throws {
+        try read { db in
+            let blocks = try Data.fetchCursor(db, sql: "SELECT ids FROM applied_usage_blocks ORDER BY run_id, block")
+            var batch: [Data] = []
+            while let block = try blocks.next() {
+                batch.append(block)
+                if batch.count == Ledger.usageBlocksPerBatch {
+                    try body(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { try body(batch) }
+        }
+    }
+
+    /// Blocks of 4 MB: eight are a batch for each core to take some of, 32 MB held at once.
+    static let usageBlocksPerBatch = 8
+
     /// How many usage ids the ledger holds as applied.
     public func appliedUsageCount() throws -> Int {
         try read { db in
@@ -944,19 +965,23 @@ enum UsageBlock {
     }
 
     static func forEach(_ block: Data, _ body: (String, Int64) -> Void) {
-        block.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var index = 0
-            while index + 10 <= bytes.count {
-                var bits: UInt64 = 0
-                for shift in 0..<8 { bits |= UInt64(bytes[index + shift]) << (8 * UInt64(shift)) }
-                let length = Int(bytes[index + 8]) | Int(bytes[index + 9]) << 8
-                index += 10
-                guard index + length <= bytes.count else { return }
-                let id = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]), as: UTF8.self)
-                index += length
-                body(id, Int64(bitPattern: bits))
-            }
+        block.withUnsafeBytes { raw in
+            forEachEntry(raw) { id, hash in body(String(decoding: id, as: UTF8.self), hash) }
+        }
+    }
+
+    /// Each entry of a block as its id's bytes (valid only during the call) and its content
+    /// hash. A block cut short ends at its last whole entry.
+    static func forEachEntry(_ raw: UnsafeRawBufferPointer, _ body: (UnsafeBufferPointer<UInt8>, Int64) -> Void) {
+        let bytes = raw.bindMemory(to: UInt8.self)
+        var index = 0
+        while index + 10 <= bytes.count {
+            let bits = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let length = Int(bytes[index + 8]) | Int(bytes[index + 9]) << 8
+            index += 10
+            guard index + length <= bytes.count else { return }
+            body(UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]), Int64(bitPattern: bits))
+            index += length
         }
     }
 }

@@ -1,0 +1,82 @@
+import Dispatch
+import Foundation
+import Invoicing
+
+/// What the ledger says of each usage row a close reads: applied by an earlier close with the
+/// same content (a duplicate), applied with other content (a conflict), or neither. Only rows
+/// before the ledger's horizon can have been applied; later rows are new by definition.
+///
+/// The ledger's packed blocks of applied ids are read a batch at a time, each batch on every
+/// core, and each id is looked up in a table of the close's own ids: the reader's
+/// (`InputFolder.usageIdTable`) when the close kept it. Before, the close's early ids were
+/// listed as strings, put in a `Set`, and the ids found kept in a `Dictionary`: in a twelfth
+/// monthly close reading 2.2 M rows of earlier months again, that took 3.4 s on one core, most
+/// of the close.
+struct EarlierUsage: Sendable {
+    enum Verdict: UInt8, Sendable {
+        case notApplied
+        case duplicate
+        case conflict
+    }
+
+    /// A verdict per usage row, by position; empty when no row was applied before.
+    private let verdicts: [Verdict]
+
+    init(verdicts: [Verdict]) { self.verdicts = verdicts }
+
+    static let none = EarlierUsage(verdicts: [])
+
+    var isEmpty: Bool { verdicts.isEmpty }
+
+    subscript(position: Int) -> Verdict { verdicts.isEmpty ? .notApplied : verdicts[position] }
+
+    /// The verdicts on `usage`, read before `previousHorizon` (nil for a first close, which
+    /// finds nothing). `ids` is the table of the rows' event ids by position, or nil to make
+    /// one here; `hasher` gives each row's content hash, compared with the stored one.
+    static func find(
+        in ledger: some LedgerLookup, usage: UsageRows, ids: ByteTable?, before previousHorizon: Instant?,
+        hasher: UsageHasher
+    ) throws -> EarlierUsage {
+        guard let previousHorizon, usage.count > 0 else { return .none }
+        let table = ids ?? idTable(of: usage, before: previousHorizon)
+        var verdicts: [Verdict] = []
+        try ledger.forEachAppliedUsageBatch { blocks in
+            let found = ResultSlots<[(position: Int32, verdict: Verdict)]>(count: blocks.count)
+            DispatchQueue.concurrentPerform(iterations: blocks.count) { index in
+                var matches: [(position: Int32, verdict: Verdict)] = []
+                blocks[index].withUnsafeBytes { raw in
+                    UsageBlock.forEachEntry(raw) { id, storedHash in
+                        let position = table.find(hash: ByteTable.hash(id)) { position in
+                            usage[Int(position)].eventId.utf8Equals(id)
+                        }
+                        guard let position else { return }
+                        let record = usage[Int(position)]
+                        guard record.instant < previousHorizon else { return }
+                        matches.append((position, hasher.hash(record) == storedHash ? .duplicate : .conflict))
+                    }
+                }
+                found.set(index, matches)
+            }
+            // Written here, in the blocks' order: an id stored twice keeps its last hash, as
+            // the dictionary of earlier versions did.
+            if verdicts.isEmpty { verdicts = [Verdict](repeating: .notApplied, count: usage.count) }
+            for matches in found.takeValues() {
+                for match in matches { verdicts[Int(match.position)] = match.verdict }
+            }
+        }
+        return EarlierUsage(verdicts: verdicts)
+    }
+
+    /// A table of the event ids of the rows before `instant`, by position, for a close that did
+    /// not keep the reader's.
+    static func idTable(of usage: UsageRows, before instant: Instant) -> ByteTable {
+        var table = ByteTable(capacity: usage.count)
+        usage.forEachRun(in: 0..<usage.count) { records, first in
+            for offset in records.indices where records[offset].instant < instant {
+                var id = records[offset].eventId
+                table.insert(hash: id.withUTF8 { ByteTable.hash($0) }, index: Int32(first + offset))
+            }
+        }
+        return table
+    }
+}

@@ -1,0 +1,156 @@
+// Proves that a close finds the usage rows earlier closes applied as the rule says, row by
+// row: a row before the ledger's horizon whose event id (compared as bytes) the ledger holds is
+// a duplicate when its content hash is the stored one and a conflict otherwise; any other row
+// is not applied. It holds with the reader's table of ids and with one made for the purpose,
+// over any cut of the ledger's blocks into batches.
+import Foundation
+import Invoicing
+import PropertyBased
+import Testing
+
+@testable import CycleRunnerCore
+
+struct EarlierUsageTests {
+    /// A ledger that holds only applied usage ids, packed into blocks of the given sizes.
+    struct BlocksOnly: LedgerLookup {
+        var blocks: [Data]
+
+        init(_ entries: [(id: String, hash: Int64)], blockSizes: [Int]) {
+            blocks = []
+            var start = 0
+            var sizes = blockSizes.isEmpty ? [max(entries.count, 1)] : blockSizes
+            while start < entries.count {
+                let size = max(1, sizes.removeFirst())
+                sizes.append(size)
+                let count = min(size, entries.count - start)
+                let builder = UsageBlock.Builder(count: count) { entries[start + $0] }
+                blocks.append(Data(builder.bytes))
+                start += count
+            }
+        }
+
+        func appliedHashes(kind: String, ids: [String]) -> [UTF8Key: Int64] { [:] }
+        func engineRejections(kind: String, ids: [String]) -> [UTF8Key: (hash: Int64, reason: String)] { [:] }
+        func purchases() -> [String: (orgId: String, invoiceNumber: String?)] { [:] }
+        func forEachAppliedUsageBatch(_ body: ([Data]) throws -> Void) throws {
+            for start in stride(from: 0, to: blocks.count, by: Ledger.usageBlocksPerBatch) {
+                try body(Array(blocks[start..<min(start + Ledger.usageBlocksPerBatch, blocks.count)]))
+            }
+        }
+    }
+
+    static let hasher = UsageHasher(orgPrefixes: [StableHasher(), StableHasher()], users: ["u"], actions: ["a"])
+    static let previousHorizon = Instant(microseconds: 500)
+
+    /// The rule, row by row, with the stored hashes in a dictionary keyed by the ids' bytes.
+    static func expected(_ usage: UsageRows, applied: [(id: String, hash: Int64)]) -> [EarlierUsage.Verdict] {
+        var stored: [UTF8Key: Int64] = [:]
+        for entry in applied { stored[UTF8Key(entry.id)] = entry.hash }
+        return usage.map { record in
+            guard record.instant < previousHorizon, let hash = stored[UTF8Key(record.eventId)] else {
+                return .notApplied
+            }
+            return hash == hasher.hash(record) ? .duplicate : .conflict
+        }
+    }
+
+    // Ids that differ only in bytes a String comparison would ignore: "é" precomposed and as
+    // "e" with a combining accent are two ids.
+    static let idPool = ["e1", "e2", "caf\u{E9}", "cafe\u{301}", "an-id-longer-than-sixteen-bytes", "", "e10", "e01"]
+
+    @Test func verdictsFollowTheRuleRowByRow() async {
+        // A row's id, instant and credits, and an applied entry's id and kind, come from one
+        // number each.
+        let seeds = Gen.int(in: 0...Int(Int32.max))
+        await propertyCheck(
+            count: 300, input: seeds.array(of: 0...120), seeds.array(of: 0...80), Gen.int(in: 1...7).array(of: 0...4)
+        ) { rowSeeds, entrySeeds, blockSizes in
+            func id(_ pick: Int) -> String { pick < Self.idPool.count ? Self.idPool[pick] : "id\(pick)" }
+            let rows = rowSeeds.map { ($0 % (Self.idPool.count + 40), $0 / 64 % 1_001, $0 / 65_536 % 4) }
+            let entries = entrySeeds.map { ($0 % (Self.idPool.count + 60), $0 / 128 % 3) }
+            // Each id once among the rows, as the reader leaves them.
+            var seen: Set<UTF8Key> = []
+            var records: [UsageRecord] = []
+            for (pick, instant, credits) in rows where seen.insert(UTF8Key(id(pick))).inserted {
+                records.append(
+                    UsageRecord(
+                        eventId: id(pick), orgIndex: Int32(credits % 2), actionIndex: 0, userIndex: 0,
+                        instant: Instant(microseconds: Int64(instant)), credits: Int64(credits),
+                        origin: RowOrigin(fileIndex: 0, lineNumber: Int32(records.count + 2))))
+            }
+            var usage = UsageRows()
+            usage.append(chunk: records)
+            // Stored hashes: the row's own (a duplicate), another (a conflict), or for an id no
+            // row has.
+            let applied = entries.map { pick, kind -> (id: String, hash: Int64) in
+                let id = id(pick)
+                let row = records.first { UTF8Key($0.eventId) == UTF8Key(id) }
+                return (id, kind == 0 ? row.map(Self.hasher.hash) ?? 7 : Int64(kind) * 1_000_003)
+            }
+            let ledger = BlocksOnly(applied, blockSizes: blockSizes)
+            let expected = Self.expected(usage, applied: applied)
+            var everyRow = ByteTable(capacity: records.count)
+            for (position, record) in records.enumerated() {
+                var id = record.eventId
+                everyRow.insert(hash: id.withUTF8 { ByteTable.hash($0) }, index: Int32(position))
+            }
+            for table in [nil, everyRow] {
+                let found = try? EarlierUsage.find(
+                    in: ledger, usage: usage, ids: table, before: Self.previousHorizon, hasher: Self.hasher)
+                #expect(found.map { found in usage.indices.map { found[$0] } } == expected)
+            }
+        }
+    }
+
+    @Test func aFirstCloseFindsNothing() throws {
+        var usage = UsageRows()
+        usage.append(chunk: [
+            UsageRecord(
+                eventId: "e1", orgIndex: 0, actionIndex: 0, userIndex: 0, instant: Instant(microseconds: 1),
+                credits: 1, origin: RowOrigin(fileIndex: 0, lineNumber: 2))
+        ])
+        let ledger = BlocksOnly([("e1", Self.hasher.hash(usage[0]))], blockSizes: [])
+        let found = try EarlierUsage.find(in: ledger, usage: usage, ids: nil, before: nil, hasher: Self.hasher)
+        #expect(found.isEmpty && found[0] == .notApplied)
+        let later = try EarlierUsage.find(
+            in: ledger, usage: usage, ids: nil, before: Self.previousHorizon, hasher: Self.hasher)
+        #expect(later[0] == .duplicate)
+    }
+
+    /// The reader's table, made while files cut into small parts are merged (duplicates within
+    /// the files dropped, rows rejected), holds each kept row at its position.
+    @Test(arguments: [1, 2, 3])
+    func theReadersTableFindsWhatAFreshTableFinds(seed: Int) throws {
+        let folder = makeTempFolder()
+        defer { removeTree(folder) }
+        makeTestFolder(folder + "/usage")
+        writeFile(folder + "/usage/2026-01.csv", PartedReadingTests.usageFile(seed: seed, rows: 300, crlf: false))
+        writeFile(folder + "/usage/2026-02.csv", PartedReadingTests.usageFile(seed: seed + 7, rows: 200, crlf: true))
+        let orgs = OrgDirectory(profiles: [testProfile(plan: "business", start: "2026-01-01")])
+        var input = InputFolder(catalog: testCatalog)
+        try UsageReader.read(
+            folder: folder, files: ["2026-01.csv", "2026-02.csv"], catalog: testCatalog, orgs: orgs, into: &input,
+            partBytes: 300, keepingIds: true)
+        let kept = input.takeUsageIdTable()
+        let table = try #require(kept)
+        #expect(input.usageIdTable == nil)
+        // Every other kept row applied, a third of those with other content, and ids of rows
+        // the files do not hold.
+        var applied: [(id: String, hash: Int64)] = [("absent-1", 1), ("absent-2", 2)]
+        for (position, record) in input.usage.enumerated() where position % 2 == 0 {
+            let hash = input.usageHasher.hash(record)
+            applied.append((record.eventId, position % 3 == 0 ? hash &+ 1 : hash))
+        }
+        let ledger = BlocksOnly(applied, blockSizes: [5, 40, 1])
+        // The files' rows are dated 2026-01-10 to 2026-01-24; the horizon falls among them.
+        let horizon = Instant(microseconds: 1_768_820_400_000_000)
+        let fromReader = try EarlierUsage.find(
+            in: ledger, usage: input.usage, ids: table, before: horizon, hasher: input.usageHasher)
+        let fresh = try EarlierUsage.find(
+            in: ledger, usage: input.usage, ids: nil, before: horizon, hasher: input.usageHasher)
+        let verdicts = input.usage.indices.map { fromReader[$0] }
+        #expect(verdicts == input.usage.indices.map { fresh[$0] })
+        #expect(Set(verdicts) == [.notApplied, .duplicate, .conflict])
+        #expect(input.usage.count > 100)
+    }
+}
