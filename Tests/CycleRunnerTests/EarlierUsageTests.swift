@@ -96,7 +96,8 @@ struct EarlierUsageTests {
             }
             for table in [nil, everyRow] {
                 let found = try? EarlierUsage.find(
-                    in: ledger, usage: usage, ids: table, before: Self.previousHorizon, hasher: Self.hasher)
+                    in: ledger, usage: usage, ids: table, before: Self.previousHorizon,
+                    hash: { [usage] in Self.hasher.hash(usage[$0]) })
                 #expect(found.map { found in usage.indices.map { found[$0] } } == expected)
             }
         }
@@ -110,10 +111,11 @@ struct EarlierUsageTests {
                 credits: 1, origin: RowOrigin(fileIndex: 0, lineNumber: 2))
         ])
         let ledger = BlocksOnly([("e1", Self.hasher.hash(usage[0]))], blockSizes: [])
-        let found = try EarlierUsage.find(in: ledger, usage: usage, ids: nil, before: nil, hasher: Self.hasher)
+        let hash: @Sendable (Int) -> Int64 = { [usage] in Self.hasher.hash(usage[$0]) }
+        let found = try EarlierUsage.find(in: ledger, usage: usage, ids: nil, before: nil, hash: hash)
         #expect(found.isEmpty && found[0] == .notApplied)
         let later = try EarlierUsage.find(
-            in: ledger, usage: usage, ids: nil, before: Self.previousHorizon, hasher: Self.hasher)
+            in: ledger, usage: usage, ids: nil, before: Self.previousHorizon, hash: hash)
         #expect(later[0] == .duplicate)
     }
 
@@ -144,10 +146,13 @@ struct EarlierUsageTests {
         let ledger = BlocksOnly(applied, blockSizes: [5, 40, 1])
         // The files' rows are dated 2026-01-10 to 2026-01-24; the horizon falls among them.
         let horizon = Instant(microseconds: 1_768_820_400_000_000)
+        let (usage, hasher) = (input.usage, input.usageHasher)
+        // The hashes as the close keeps them, computed four rows at a time.
+        let hashes = hasher.hashes(of: usage)
         let fromReader = try EarlierUsage.find(
-            in: ledger, usage: input.usage, ids: table, before: horizon, hasher: input.usageHasher)
+            in: ledger, usage: usage, ids: table, before: horizon, hash: { hashes[$0] })
         let fresh = try EarlierUsage.find(
-            in: ledger, usage: input.usage, ids: nil, before: horizon, hasher: input.usageHasher)
+            in: ledger, usage: usage, ids: nil, before: horizon, hash: { hasher.hash(usage[$0]) })
         let verdicts = input.usage.indices.map { fromReader[$0] }
         #expect(verdicts == input.usage.indices.map { fresh[$0] })
         #expect(Set(verdicts) == [.notApplied, .duplicate, .conflict])

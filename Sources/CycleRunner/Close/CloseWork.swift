@@ -54,10 +54,7 @@ struct CloseWork {
         var work = CloseWork(input: input, previousHorizon: previousHorizon, horizon: horizon)
         var fingerprint = FingerprintBuilder()
 
-        // Usage: only rows before the previous horizon can have been applied or rejected before.
         let hasher = input.usageHasher
-        let earlier = try EarlierUsage.find(
-            in: ledger, usage: input.usage, ids: usageIds, before: previousHorizon, hasher: hasher)
         // Kept hashes are computed on every core first; beyond the limit, a window of rows at a
         // time (2 MB of hashes), since holding them all is what the limit avoids. Hashed one by
         // one (not four rows at a time) they were a tenth of the engine phase at 20 M rows.
@@ -81,6 +78,14 @@ struct CloseWork {
             usageFingerprint = Pending()
             usageFingerprint.fulfil(fingerprint)
         }
+        // Usage: only rows before the previous horizon can have been applied or rejected before.
+        // The rows found are compared by the hashes just computed when they are kept: hashed
+        // one by one again, they took most of a monthly close's classification.
+        let keptHashes = work.usageHashes
+        let usage = input.usage
+        let earlier = try EarlierUsage.find(
+            in: ledger, usage: usage, ids: usageIds, before: previousHorizon,
+            hash: { position in keepsHashes ? keptHashes[position] : hasher.hash(usage[position]) })
         let sorted = UsageByOrg.sort(
             input.usage, orgCount: directory.profiles.count, fileCount: input.files.count, horizon: horizon,
             earlier: earlier)

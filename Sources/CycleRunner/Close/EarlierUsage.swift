@@ -32,10 +32,11 @@ struct EarlierUsage: Sendable {
 
     /// The verdicts on `usage`, read before `previousHorizon` (nil for a first close, which
     /// finds nothing). `ids` is the table of the rows' event ids by position, or nil to make
-    /// one here; `hasher` gives each row's content hash, compared with the stored one.
+    /// one here; `hash` gives the content hash of the row at a position (`UsageHasher`),
+    /// compared with the stored one.
     static func find(
         in ledger: some LedgerLookup, usage: UsageRows, ids: ByteTable?, before previousHorizon: Instant?,
-        hasher: UsageHasher
+        hash: @Sendable (Int) -> Int64
     ) throws -> EarlierUsage {
         guard let previousHorizon, usage.count > 0 else { return .none }
         let table = ids ?? idTable(of: usage, before: previousHorizon)
@@ -44,16 +45,26 @@ struct EarlierUsage: Sendable {
             let found = ResultSlots<[(position: Int32, verdict: Verdict)]>(count: blocks.count)
             DispatchQueue.concurrentPerform(iterations: blocks.count) { index in
                 var matches: [(position: Int32, verdict: Verdict)] = []
+                let group = UnsafeMutableBufferPointer<Entry>.allocate(capacity: EarlierUsage.groupSize)
+                let slots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: EarlierUsage.groupSize)
+                defer {
+                    group.deallocate()
+                    slots.deallocate()
+                }
+                var count = 0
                 blocks[index].withUnsafeBytes { raw in
                     UsageBlock.forEachEntry(raw) { id, storedHash in
-                        let position = table.find(hash: ByteTable.hash(id)) { position in
-                            usage[Int(position)].eventId.utf8Equals(id)
-                        }
-                        guard let position else { return }
-                        let record = usage[Int(position)]
-                        guard record.instant < previousHorizon else { return }
-                        matches.append((position, hasher.hash(record) == storedHash ? .duplicate : .conflict))
+                        group[count] = Entry(id: id, stored: storedHash, hash: ByteTable.hash(id))
+                        count += 1
+                        guard count == EarlierUsage.groupSize else { return }
+                        lookUp(
+                            UnsafeMutableBufferPointer(rebasing: group[0..<count]), slots: slots, table: table,
+                            usage: usage, before: previousHorizon, hash: hash, into: &matches)
+                        count = 0
                     }
+                    lookUp(
+                        UnsafeMutableBufferPointer(rebasing: group[0..<count]), slots: slots, table: table,
+                        usage: usage, before: previousHorizon, hash: hash, into: &matches)
                 }
                 found.set(index, matches)
             }
@@ -65,6 +76,44 @@ struct EarlierUsage: Sendable {
             }
         }
         return EarlierUsage(verdicts: verdicts)
+    }
+
+    static let groupSize = 32
+
+    /// An applied id from a block, with its stored content hash and its hash in the table.
+    struct Entry {
+        var id: UnsafeBufferPointer<UInt8>
+        var stored: Int64
+        var hash: UInt64
+    }
+
+    /// Looks a group of entries up and adds the rows found to `matches`. The group's table
+    /// slots are read first, then the rows they point to, and only then is each entry looked up
+    /// (as in the reader's merge): at millions of rows both are far larger than the caches, and
+    /// loads that do not depend on each other wait for memory together. One entry at a time,
+    /// each waited for two misses in turn.
+    static func lookUp(
+        _ group: UnsafeMutableBufferPointer<Entry>, slots: UnsafeMutableBufferPointer<UInt64>, table: ByteTable,
+        usage: UsageRows, before previousHorizon: Instant, hash: (Int) -> Int64,
+        into matches: inout [(position: Int32, verdict: Verdict)]
+    ) {
+        for member in group.indices { slots[member] = table.touch(hash: group[member].hash) }
+        var warmed: UInt64 = 0
+        for member in group.indices {
+            if let candidate = ByteTable.candidate(in: slots[member], for: group[member].hash), candidate < usage.count
+            {
+                warmed &+= UInt64(bitPattern: usage[Int(candidate)].instant.microseconds)
+            }
+        }
+        keepAlive(warmed)
+        for member in group.indices {
+            let id = group[member].id
+            let position = table.find(hash: group[member].hash) { position in
+                usage[Int(position)].eventId.utf8Equals(id)
+            }
+            guard let position, usage[Int(position)].instant < previousHorizon else { continue }
+            matches.append((position, hash(Int(position)) == group[member].stored ? .duplicate : .conflict))
+        }
     }
 
     /// A table of the event ids of the rows before `instant`, by position, for a close that did

@@ -96,6 +96,14 @@ struct ByteTable {
     @inline(__always)
     func touch(hash: UInt64) -> UInt64 { slots.words[Int(truncatingIfNeeded: hash) & mask] }
 
+    /// The index a slot word read by `touch` holds when its tag is `hash`'s: the likely
+    /// answer of `find`, which still checks it, for reading what it points to early.
+    @inline(__always)
+    static func candidate(in slot: UInt64, for hash: UInt64) -> Int32? {
+        guard slot != 0, slot & 0xFFFF_FFFF == tag(hash) else { return nil }
+        return Int32(truncatingIfNeeded: slot >> 32) - 1
+    }
+
     /// Records `index` for a key known to be absent.
     mutating func insert(hash: UInt64, index: Int32) {
         precondition(index >= 0 && index < Int32.max, "ByteTable indices are 0 ..< Int32.max")
