@@ -2,7 +2,9 @@
 // row: a row before the ledger's horizon whose event id (compared as bytes) the ledger holds is
 // a duplicate when its content hash is the stored one and a conflict otherwise; any other row
 // is not applied. It holds with the reader's table of ids and with one made for the purpose,
-// over any cut of the ledger's blocks into batches.
+// over any cut of the ledger's blocks into batches, and gives what the lookup through a
+// dictionary of earlier versions gave; the table is never kept into the engine; and an id too
+// long for the ledger to store whole is rejected, not applied again by every later close.
 import Foundation
 import Invoicing
 import PropertyBased
@@ -157,5 +159,145 @@ struct EarlierUsageTests {
         #expect(verdicts == input.usage.indices.map { fresh[$0] })
         #expect(Set(verdicts) == [.notApplied, .duplicate, .conflict])
         #expect(input.usage.count > 100)
+    }
+
+    /// The lookup of earlier versions: the ids of rows before the previous horizon in a `Set`,
+    /// the ledger's blocks scanned into a dictionary keyed by the ids' bytes.
+    static func dictionaryVerdicts(
+        _ usage: UsageRows, blocks: [Data], before previousHorizon: Instant, hash: (Int) -> Int64
+    ) -> [EarlierUsage.Verdict] {
+        let wanted = Set(usage.filter { $0.instant < previousHorizon }.map { UTF8Key($0.eventId) })
+        var applied: [UTF8Key: Int64] = [:]
+        for block in blocks {
+            UsageBlock.forEach(block) { id, hash in
+                let key = UTF8Key(id)
+                if wanted.contains(key) { applied[key] = hash }
+            }
+        }
+        return usage.indices.map { position in
+            guard let stored = applied[UTF8Key(usage[position].eventId)] else { return .notApplied }
+            return stored == hash(position) ? .duplicate : .conflict
+        }
+    }
+
+    /// Files cut into parts of several sizes (parts read again after a quoted line break, rows
+    /// rejected, duplicates within the files dropped) against a ledger holding every id the
+    /// files can hold, half with another hash: the reader's table gives the dictionary's verdicts.
+    @Test(arguments: [1, 2, 3, 4])
+    func theReadersTableGivesTheDictionarysVerdicts(seed: Int) throws {
+        let folder = makeTempFolder()
+        defer { removeTree(folder) }
+        makeTestFolder(folder + "/usage")
+        writeFile(folder + "/usage/a.csv", PartedReadingTests.usageFile(seed: seed, rows: 400, crlf: seed % 2 == 0))
+        writeFile(folder + "/usage/b.csv", PartedReadingTests.usageFile(seed: seed + 50, rows: 300, crlf: false))
+        let orgs = OrgDirectory(profiles: [testProfile(plan: "business", start: "2026-01-01")])
+        for partBytes in [64, 200, 1 << 30] {
+            var input = InputFolder(catalog: testCatalog)
+            try UsageReader.read(
+                folder: folder, files: ["a.csv", "b.csv"], catalog: testCatalog, orgs: orgs, into: &input,
+                partBytes: partBytes, keepingIds: true)
+            let kept = input.takeUsageIdTable()
+            let table = try #require(kept)
+            #expect(table.count == input.usage.count, "each kept row once, and nothing else")
+            let (usage, hasher) = (input.usage, input.usageHasher)
+            let byId = Dictionary(uniqueKeysWithValues: usage.indices.map { (usage[$0].eventId, $0) })
+            let entries = (0..<400).map { number -> (id: String, hash: Int64) in
+                let own = byId["e\(number)"].map { hasher.hash(usage[$0]) } ?? 42
+                return ("e\(number)", number % 2 == 0 ? own : own &+ 1)
+            }
+            let ledger = BlocksOnly(entries, blockSizes: [3, 17, 1, 60])
+            let horizon = Instant(microseconds: 1_768_820_400_000_000)
+            let found = try EarlierUsage.find(
+                in: ledger, usage: usage, ids: table, before: horizon, hash: { hasher.hash(usage[$0]) })
+            let expected = Self.dictionaryVerdicts(usage, blocks: ledger.blocks, before: horizon) {
+                hasher.hash(usage[$0])
+            }
+            #expect(usage.indices.map { found[$0] } == expected, "parts of \(partBytes) bytes")
+            #expect(usage.contains { $0.instant >= horizon }, "some rows the ledger holds are after the horizon")
+        }
+    }
+
+    /// A reading that is not the first into a folder keeps no table: it would hold only its
+    /// own rows.
+    @Test func aSecondReadingKeepsNoTable() throws {
+        let folder = makeTempFolder()
+        defer { removeTree(folder) }
+        makeTestFolder(folder + "/usage")
+        writeFile(folder + "/usage/a.csv", PartedReadingTests.usageFile(seed: 3, rows: 100, crlf: false))
+        let orgs = OrgDirectory(profiles: [testProfile(plan: "business", start: "2026-01-01")])
+        var input = InputFolder(catalog: testCatalog)
+        try UsageReader.read(
+            folder: folder, files: ["a.csv"], catalog: testCatalog, orgs: orgs, into: &input, keepingIds: true)
+        #expect(input.usageIdTable != nil)
+        try UsageReader.read(
+            folder: folder, files: ["a.csv"], catalog: testCatalog, orgs: orgs, into: &input, keepingIds: true)
+        #expect(input.usageIdTable == nil)
+    }
+
+    /// Classification with the content hashes kept and not, with the reader's table and
+    /// without, finds the dictionary's duplicates and conflicts; and the close's copy of the
+    /// folder, kept through the engine and the commit, never holds the table.
+    @Test func classificationFindsTheSameRowsEveryWay() throws {
+        let (folder, _) = try Fixtures.generatedInput(seed: 9, orgs: 4, months: 3, events: 12)
+        let catalog = try CatalogReader.read(path: folder + "/plans.yaml")
+        let (orgs, _, _) = try InputReader.readOrgs(folder: folder, catalog: catalog)
+        let directory = OrgDirectory(profiles: orgs.sorted { $0.id < $1.id })
+        var input = InputFolder(catalog: catalog)
+        try InputReader.readEvents(
+            folder: folder, catalog: catalog, orgs: directory, into: &input, keepingUsageIds: true)
+        let table = input.usageIdTable
+        let (usage, hasher) = (input.usage, input.usageHasher)
+        var entries: [(id: String, hash: Int64)] = []
+        for position in usage.indices where position % 2 == 0 {
+            let hash = hasher.hash(usage[position])
+            entries.append((usage[position].eventId, position % 3 == 0 ? hash &+ 1 : hash))
+        }
+        let ledger = BlocksOnly(entries, blockSizes: [7, 30])
+        let previous = Instant(date: CivilDate(year: 2026, month: 2, day: 15))
+        let expected = Self.dictionaryVerdicts(usage, blocks: ledger.blocks, before: previous) {
+            hasher.hash(usage[$0])
+        }
+        let wanted = [expected.filter { $0 == .duplicate }.count, expected.filter { $0 == .conflict }.count]
+        #expect(wanted[0] > 0 && wanted[1] > 0)
+        for limit in [0, CloseWork.keptHashesLimit] {
+            for ids in [table, nil] {
+                // The folder as a caller might hand it on, table and all.
+                let work = try CloseWork.classify(
+                    input: input, directory: directory, ledger: ledger, previousHorizon: previous,
+                    horizon: Instant(date: CivilDate(year: 2026, month: 3, day: 15)), usageIds: ids,
+                    keepingHashesUpTo: limit)
+                let duplicates = zip(work.input.counts, input.counts).reduce(0) { total, pair in
+                    total + pair.0.duplicates - pair.1.duplicates
+                }
+                let conflicts = work.input.rejected.count - input.rejected.count
+                #expect([duplicates, conflicts] == wanted, "hashes kept up to \(limit), table \(ids != nil)")
+                #expect(work.input.usageIdTable == nil)
+            }
+        }
+    }
+
+    /// An event id longer than the ledger stores whole is rejected by every close. Stored cut,
+    /// it was never found again, and each later close applied its row once more.
+    @Test func anIdTooLongToStoreIsRejected() throws {
+        let (folder, last) = try Fixtures.generatedInput(seed: 21, orgs: 2, months: 2, events: 4)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/usage").sorted()
+        let path = folder + "/usage/" + files[0]
+        let lines = Fixtures.lines(path)
+        var fields = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        fields[0] = String(repeating: "L", count: 65_536)
+        writeFile(path, (lines + [fields.joined(separator: ",")]).joined(separator: "\n") + "\n")
+        let output = TestPaths.temporaryFolder("long-id")
+        let first = try Fixtures.close(folder, output, through: CivilDate(year: 2026, month: 1, day: 31))
+        let second = try Fixtures.close(folder, output, through: last)
+        for summary in [first, second] {
+            let report = try #require(summary.report)
+            let file = try #require(report.files.firstIndex(of: "usage/" + files[0]))
+            #expect(report.counts[file].rejected == 1)
+            #expect(report.counts[file].balances)
+        }
+        let secondCounts = try #require(second.report.map { $0.counts[$0.files.firstIndex(of: "usage/" + files[0])!] })
+        #expect(secondCounts.applied == 0, "every row of the file was applied or rejected by the first close")
+        let rejected = try String(contentsOfFile: output + "/closes/2026-01-31/rejected.csv", encoding: .utf8)
+        #expect(rejected.contains("bad_value: event_id is 65536 bytes long"))
     }
 }

@@ -203,12 +203,14 @@ public enum ClosePipeline {
         }
         try phase("parsed", options)
 
+        // Taken out of the folder before the folder is handed on (arguments are evaluated in
+        // order, so taken in the call, the copy of the folder the close keeps still held it).
+        let usageIds = input.takeUsageIdTable()
         var work: CloseWork
         do {
-            // Taken out of the folder, so the table is freed once the rows are sorted out.
             work = try CloseWork.classify(
                 input: input, directory: directory, ledger: ledger, previousHorizon: previousHorizon,
-                horizon: horizon, usageIds: input.takeUsageIdTable())
+                horizon: horizon, usageIds: usageIds)
         } catch {
             throw .ledger("the ledger could not be read: \(error)")
         }

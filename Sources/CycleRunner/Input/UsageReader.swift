@@ -376,6 +376,12 @@ enum UsageReader {
         let row = fields.row
         let eventBytes = row.field(columns.event)
         guard !eventBytes.isEmpty else { throw Rejection(.missingField, "event_id is missing") }
+        // The ledger's id blocks hold an id's length in 16 bits; a longer id would be stored
+        // cut, and every later close would miss it and apply its row again.
+        guard eventBytes.count <= UsageBlock.longestIdBytes else {
+            throw Rejection(
+                .badValue, "event_id is \(eventBytes.count) bytes long; the longest the ledger stores is 65,535")
+        }
         let orgBytes = row.field(columns.org)
         guard
             let orgIndex = lookups.orgTable.find(

@@ -915,6 +915,8 @@ public struct AppliedUsage: Sendable {
 enum UsageBlock {
     static let kind = "usage"
     static let targetBytes = 4 << 20
+    /// The longest id an entry holds whole (its length is 16 bits); the reader rejects longer.
+    static let longestIdBytes = Int(UInt16.max)
 
     /// The most bytes a block holds: a block ends with the entry that brings it to
     /// `targetBytes`, and an entry is at most 10 bytes and an id cut to 65,535.
