@@ -47,7 +47,7 @@ struct CloseWork {
 
     static func classify(
         input: InputFolder, directory: OrgDirectory, ledger: some LedgerLookup, previousHorizon: Instant?,
-        horizon: Instant, usageIds: ByteTable? = nil, keepingHashesUpTo hashesLimit: Int = CloseWork.keptHashesLimit,
+        horizon: Instant, usageIds: consuming ByteTable? = nil, keepingHashesUpTo hashesLimit: Int = CloseWork.keptHashesLimit,
         hashingWindowsOf windowSize: Int = 1 << 18
     ) throws -> CloseWork {
         precondition(windowSize > 0, "hashing windows hold at least one row")
@@ -89,6 +89,8 @@ struct CloseWork {
         let earlier = try EarlierUsage.find(
             in: ledger, usage: usage, ids: usageIds, before: previousHorizon,
             hash: { position in keepsHashes ? keptHashes[position] : hasher.hash(usage[position]) })
+        // Freed here, before the rows are sorted out, not when classification returns.
+        _ = consume usageIds
         let sorted = UsageByOrg.sort(
             input.usage, orgCount: directory.profiles.count, fileCount: input.files.count, horizon: horizon,
             earlier: earlier)
