@@ -47,7 +47,8 @@ struct CloseWork {
 
     static func classify(
         input: InputFolder, directory: OrgDirectory, ledger: some LedgerLookup, previousHorizon: Instant?,
-        horizon: Instant, usageIds: consuming ByteTable? = nil, keepingHashesUpTo hashesLimit: Int = CloseWork.keptHashesLimit,
+        horizon: Instant, usageIds: consuming ByteTable? = nil,
+        keepingHashesUpTo hashesLimit: Int = CloseWork.keptHashesLimit,
         hashingWindowsOf windowSize: Int = 1 << 18
     ) throws -> CloseWork {
         precondition(windowSize > 0, "hashing windows hold at least one row")
