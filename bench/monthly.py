@@ -86,6 +86,7 @@ def main():
     print("close through   usage rows read  wall s  read+parse s  engine s  ledger s  peak MiB"
           + ("   other wall s  same files" if arguments.compare else ""))
     rows_read = 0
+    differing_months = []
     for name in months:
         shutil.copy(os.path.join(generated, "usage", name), os.path.join(folder, "usage"))
         with open(os.path.join(folder, "usage", name), "rb") as usage_file:
@@ -106,7 +107,11 @@ def main():
         if arguments.compare:
             differences = same_files(output, other_output)
             line += f"   {other_wall:12.2f}  {'yes' if not differences else 'NO: ' + ', '.join(differences[:3])}"
+            if differences:
+                differing_months.append(through)
         print(line, flush=True)
+    if differing_months:
+        sys.exit(f"the two binaries wrote different files for: {', '.join(differing_months)}")
 
 
 if __name__ == "__main__":
