@@ -194,8 +194,13 @@ public enum ClosePipeline {
         _ = input.addFile("orgs.csv")
         input.counts[0] = counts
         input.rejected = rejected
+        // The reader's table of usage ids, for a close after an earlier one (`EarlierUsage`).
+        // It is handed to the classification with `consume`: a local binding keeps its value
+        // to the end of its scope, and this one held the table (256 MB at 20 M rows) through
+        // the engine and the commit, where a close's memory peaks.
+        let usageIds: ByteTable?
         do throws(InputError) {
-            try InputReader.readEvents(
+            usageIds = try InputReader.readEvents(
                 folder: options.inputFolder, catalog: catalog, orgs: directory, into: &input,
                 keepingUsageIds: previousHorizon != nil)
         } catch {
@@ -203,12 +208,6 @@ public enum ClosePipeline {
         }
         try phase("parsed", options)
 
-        // Taken out of the folder before the folder is handed on (arguments are evaluated in
-        // order, so taken in the call, the copy of the folder the close keeps still held it),
-        // and handed over with `consume`: a local binding keeps its value to the end of its
-        // scope, and this one held the table (256 MB at 20 M rows) through the engine and the
-        // commit, where a close's memory peaks.
-        let usageIds = input.takeUsageIdTable()
         var work: CloseWork
         do {
             work = try CloseWork.classify(

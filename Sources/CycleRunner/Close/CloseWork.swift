@@ -53,9 +53,6 @@ struct CloseWork {
     ) throws -> CloseWork {
         precondition(windowSize > 0, "hashing windows hold at least one row")
         var work = CloseWork(input: input, previousHorizon: previousHorizon, horizon: horizon)
-        // The close keeps its copy of the folder through the engine and the commit; a table of
-        // ids left in it by a caller would be kept with it.
-        work.input.usageIdTable = nil
         var fingerprint = FingerprintBuilder()
 
         let hasher = input.usageHasher

@@ -8,7 +8,7 @@ import Invoicing
 ///
 /// The ledger's packed blocks of applied ids are read a batch at a time, each batch on every
 /// core, and each id is looked up in a table of the close's own ids: the reader's
-/// (`InputFolder.usageIdTable`) when the close kept it. Before, the close's early ids were
+/// (`InputReader.readEvents(keepingUsageIds:)`) when the close kept it. Before, the close's early ids were
 /// listed as strings, put in a `Set`, and the ids found kept in a `Dictionary`: in the twelfth
 /// of twelve monthly closes of 3,000 orgs, reading 2.9 M rows of earlier months again, that
 /// took 3.4 s on one core, most of the close (`bench/monthly.py`).

@@ -22,21 +22,10 @@ public struct InputFolder: Sendable {
     /// `usageHasher` needs to compute a usage row's content hash.
     var usageOrgPrefixes: [StableHasher] = []
     var actionIds: [String] = []
-    /// The reader's table of usage event ids (id bytes → position in `usage`), kept only when
-    /// asked for (`readEvents(keepingUsageIds:)`): a close after an earlier one finds the rows
-    /// that close applied through it. It is tens of megabytes at millions of rows, so whoever
-    /// asks for it takes it out (`takeUsageIdTable`) rather than carry it through the engine.
-    var usageIdTable: ByteTable?
 
     /// Computes content hashes of the usage rows read so far.
     public var usageHasher: UsageHasher {
         UsageHasher(orgPrefixes: usageOrgPrefixes, users: users, actions: actionIds)
-    }
-
-    /// The table of usage event ids, taken out of the folder (see `usageIdTable`).
-    mutating func takeUsageIdTable() -> ByteTable? {
-        defer { usageIdTable = nil }
-        return usageIdTable
     }
 
     mutating func addFile(_ name: String) -> Int32 {
@@ -245,16 +234,24 @@ public enum InputReader {
     /// Reads every event file of the folder. Rows are checked for form and against the orgs
     /// and the catalog; what needs the ledger (duplicates of earlier runs, late rows) is left
     /// to the close.
-    ///
-    /// `keepingUsageIds` keeps the table of usage event ids in `input.usageIdTable`.
     public static func readEvents(
-        folder: String, catalog: Catalog, orgs: OrgDirectory, into input: inout InputFolder,
-        keepingUsageIds: Bool = false
+        folder: String, catalog: Catalog, orgs: OrgDirectory, into input: inout InputFolder
     ) throws(InputError) {
+        try readEvents(folder: folder, catalog: catalog, orgs: orgs, into: &input, keepingUsageIds: false)
+    }
+
+    /// `readEvents`, returning the reader's table of usage event ids (id bytes → position in
+    /// `input.usage`) when `keepingUsageIds`: a close after an earlier one finds the rows that
+    /// close applied through it. It is tens of megabytes at millions of rows, so it is handed
+    /// to its one user rather than kept in the folder, which the close holds to its end.
+    @discardableResult
+    static func readEvents(
+        folder: String, catalog: Catalog, orgs: OrgDirectory, into input: inout InputFolder, keepingUsageIds: Bool
+    ) throws(InputError) -> ByteTable? {
         guard let usageFiles = listFolder(folder + "/usage", suffix: ".csv") else {
             throw InputError(file: "usage/", "missing folder: usage/*.csv is required (it may hold no files)")
         }
-        try UsageReader.read(
+        let usageIds = try UsageReader.read(
             folder: folder, files: usageFiles, catalog: catalog, orgs: orgs, into: &input,
             keepingIds: keepingUsageIds)
         var seenChanges: Set<UTF8Key> = []
@@ -346,6 +343,7 @@ public enum InputReader {
             input.queue[profile.id, default: []].append(job)
             return .applied
         }
+        return usageIds
     }
 
     enum RowOutcome {

@@ -157,12 +157,13 @@ enum UsageReader {
     }
 
     /// `partBytes` is the size files are cut at (tests cut small files into many parts).
-    /// `keepingIds` keeps the table of event ids in `input.usageIdTable`, when it holds every
-    /// usage row (this reading was the first).
+    /// With `keepingIds`, returns the table of event ids (id bytes → position in `input.usage`)
+    /// when it holds every usage row, that is when this reading was the first into `input`.
+    @discardableResult
     static func read(
         folder: String, files: [String], catalog: Catalog, orgs: OrgDirectory, into input: inout InputFolder,
         partBytes: Int? = nil, keepingIds: Bool = false
-    ) throws(InputError) {
+    ) throws(InputError) -> ByteTable? {
         let readBefore = input.usage.count
         let lookups = try makeLookups(files: files, catalog: catalog, orgs: orgs, input: &input)
         let firstIndex = input.files.count
@@ -245,7 +246,6 @@ enum UsageReader {
             linesBefore += parsed.linesRead
         }
         if let failure { throw failure }
-        input.usageIdTable = keepingIds && readBefore == 0 ? eventTable : nil
         // Conflicts are found after the files are read: their raw text is read again, from the
         // few files that have any.
         for (index, wanted) in missingRaw where !wanted.isEmpty {
@@ -267,6 +267,7 @@ enum UsageReader {
                 throw InputError(file: display, "cannot be read: \(error)")
             }
         }
+        return keepingIds && readBefore == 0 ? eventTable : nil
     }
 
     static func makeLookups(files: [String], catalog: Catalog, orgs: OrgDirectory, input: inout InputFolder)

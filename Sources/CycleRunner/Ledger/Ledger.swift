@@ -182,27 +182,11 @@ public final class Ledger {
         }
     }
 
-    /// Content hashes of applied ids of one kind, for the ids asked about.
+    /// Content hashes of applied ids of one kind (not usage: `forEachAppliedUsageBatch`), for
+    /// the ids asked about.
     public func appliedHashes(kind: String, ids: [String]) throws -> [UTF8Key: Int64] {
-        if kind == UsageBlock.kind { return try appliedUsageHashes(ids: ids) }
+        precondition(kind != UsageBlock.kind, "applied usage ids are in packed blocks: forEachAppliedUsageBatch")
         return try lookup(table: "applied_ids", kind: kind, ids: ids)
-    }
-
-    /// Scans the packed usage blocks for the ids asked about; only those are kept in memory.
-    func appliedUsageHashes(ids: [String]) throws -> [UTF8Key: Int64] {
-        guard !ids.isEmpty else { return [:] }
-        let wanted = Set(ids.map(UTF8Key.init))
-        var result: [UTF8Key: Int64] = [:]
-        try read { db in
-            let blocks = try Data.fetchCursor(db, sql: "SELECT ids FROM applied_usage_blocks ORDER BY run_id, block")
-            while let block = try blocks.next() {
-                UsageBlock.forEach(block) { id, hash in
-                    let key = UTF8Key(id)
-                    if wanted.contains(key) { result[key] = hash }
-                }
-            }
-        }
-        return result
     }
 
     /// Hands the packed blocks of applied usage ids (`UsageBlock`) to `body` a few at a time,
@@ -588,9 +572,9 @@ struct DocumentRow: Sendable {
         currencyCode = document.currencyCode
         netMinor = document.netMinor
         taxMinor = document.taxMinor
+        totalMinor = netMinor + taxMinor
         source = document.source.rawValue
         sourceId = document.sourceId
-        totalMinor = netMinor + taxMinor
         self.document = CompactRecord.encoded(document)
     }
 }
@@ -963,12 +947,6 @@ enum UsageBlock {
                 written = offset
             }
             entries = count
-        }
-    }
-
-    static func forEach(_ block: Data, _ body: (String, Int64) -> Void) {
-        block.withUnsafeBytes { raw in
-            forEachEntry(raw) { id, hash in body(String(decoding: id, as: UTF8.self), hash) }
         }
     }
 
