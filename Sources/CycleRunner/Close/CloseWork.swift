@@ -481,59 +481,76 @@ struct CloseWork {
         otherSources: [EventSource], previousHorizon: Instant?, catalog: Catalog, input: InputFolder,
         horizon: Instant
     ) throws(EngineConfigurationError) -> OrgResult {
-        var events = others
-        events.reserveCapacity(others.count + usage.count)
         // Counted per file in an array: a dictionary would hash a key per usage row. Every usage
         // row is counted here, where its record is read anyway, and the few the engine rejects
         // are taken off below (reading each applied record again cost a lookup per row).
         var appliedPerFile = [Int](repeating: 0, count: input.files.count)
+        var steps: [UsageStep] = []
+        steps.reserveCapacity(usage.count)
+        var instants: [Int64] = []
+        instants.reserveCapacity(others.count + usage.count)
+        for event in others { instants.append(event.instant.microseconds) }
         for recordIndex in usage {
-            let record = input.usage[Int(recordIndex)]
-            appliedPerFile[Int(record.fileIndex)] += 1
-            let late = previousHorizon.map { record.instant < $0 } ?? false
-            events.append(
-                OrgEvent(
-                    kind: .usage, instant: late ? previousHorizon! : record.instant, originalInstant: record.instant,
-                    id: record.eventId, sequence: record.origin.lineNumber, late: late,
-                    payload: .usage(
-                        credits: record.credits, actionIndex: Int32(record.actionIndex), userIndex: record.userIndex)))
+            let step = input.usage.withRecord(at: Int(recordIndex)) { record in
+                appliedPerFile[Int(record.pointee.fileIndex)] += 1
+                let instant = record.pointee.instant
+                let late = previousHorizon.map { instant < $0 } ?? false
+                return UsageStep(
+                    instant: late ? previousHorizon! : instant, originalInstant: instant,
+                    credits: record.pointee.credits, row: recordIndex, userIndex: record.pointee.userIndex,
+                    actionIndex: Int32(record.pointee.actionIndex), late: late)
+            }
+            instants.append(step.instant.microseconds)
+            steps.append(step)
         }
-        let order = eventOrder(events)
+        // Equal instants are rare among an org's events; only for them is a usage row made
+        // into the event it is, to be ordered by `OrgEvent.precedes` with the others.
+        func event(_ source: Int) -> OrgEvent {
+            if source < others.count { return others[source] }
+            let step = steps[source - others.count]
+            return OrgEvent(
+                kind: .usage, instant: step.instant, originalInstant: step.originalInstant,
+                id: input.usage[Int(step.row)].eventId, sequence: input.usage[Int(step.row)].lineNumber,
+                late: step.late,
+                payload: .usage(credits: step.credits, actionIndex: step.actionIndex, userIndex: step.userIndex))
+        }
+        let order = instantOrder(instants) { OrgEvent.precedes(event($0), event($1)) }
         let context = EngineContext(
             catalog: catalog, users: input.users, permissions: input.memberPermissions[profile.id])
-        let run = try Engine.run(
-            state: state, profile: profile, events: events, order: order, horizon: horizon, context: context)
+        let (run, rejected) = try Engine.run(
+            state: state, profile: profile, others: others, usage: steps, order: order,
+            usageId: { input.usage[Int($0)].eventId }, horizon: horizon, context: context)
         var result = OrgResult(run: run)
-        result.run.outcomes = []
         result.appliedUsage.reserveCapacity(usage.count)
-        for (position, outcome) in run.outcomes.enumerated() {
-            let source = order[position]
-            let usageIndex = source >= others.count ? usage[usage.startIndex + source - others.count] : nil
-            switch outcome {
-            case .applied:
+        var nextRejected = 0
+        for (position, source) in order.enumerated() {
+            let usageIndex = source >= others.count ? steps[source - others.count].row : nil
+            guard nextRejected < rejected.count, rejected[nextRejected].position == position else {
                 if let usageIndex {
                     result.appliedUsage.append(usageIndex)
                 } else {
                     result.appliedOther.append(otherSources[source])
                     appliedPerFile[Int(otherSources[source].origin.fileIndex)] += 1
                 }
-            case .rejected(let rejection):
-                if let usageIndex {
-                    // The readers reject what the engine would (an event before the org's
-                    // start), so this is rare; the row is rebuilt from its fields for
-                    // rejected.csv.
-                    let record = input.usage[Int(usageIndex)]
-                    appliedPerFile[Int(record.fileIndex)] -= 1
-                    let usageSource = EventSource(
-                        kind: "usage", id: record.eventId, hash: input.usageHasher.hash(record),
-                        origin: record.origin, raw: nil)
-                    result.rejected.append(
-                        (record.origin, rejection, usageRaw(record, orgId: profile.id, input: input), usageSource))
-                } else {
-                    let other = otherSources[source]
-                    let raw = other.raw ?? ""
-                    result.rejected.append((other.origin, rejection, raw.isEmpty ? other.id : raw, other))
-                }
+                continue
+            }
+            let rejection = rejected[nextRejected].rejection
+            nextRejected += 1
+            if let usageIndex {
+                // The readers reject what the engine would (an event before the org's
+                // start), so this is rare; the row is rebuilt from its fields for
+                // rejected.csv.
+                let record = input.usage[Int(usageIndex)]
+                appliedPerFile[Int(record.fileIndex)] -= 1
+                let usageSource = EventSource(
+                    kind: "usage", id: record.eventId, hash: input.usageHasher.hash(record),
+                    origin: record.origin, raw: nil)
+                result.rejected.append(
+                    (record.origin, rejection, usageRaw(record, orgId: profile.id, input: input), usageSource))
+            } else {
+                let other = otherSources[source]
+                let raw = other.raw ?? ""
+                result.rejected.append((other.origin, rejection, raw.isEmpty ? other.id : raw, other))
             }
         }
         for (file, count) in appliedPerFile.enumerated() where count > 0 {

@@ -81,6 +81,52 @@ public struct Engine {
         return engine.run
     }
 
+    /// `run` over an org's other events and its usage rows apart: positions below
+    /// `others.count` in `order` are `others`, the rest `usage` after them (the order of
+    /// `OrgEvent.precedes` over both, as the close sorts them). It does what `run` does with the
+    /// rows made into usage events, but each usage row is applied from its plain values, and
+    /// only rejections come back, as positions in `order`, in order: the close applies millions
+    /// of rows and rejects almost none. `usageId` gives a row's event id from its `row`.
+    public static func run(
+        state initial: OrgState?, profile: OrgProfile, others: [OrgEvent], usage: [UsageStep], order: [Int],
+        usageId: (Int32) -> String, horizon: Instant, context: EngineContext
+    ) throws(EngineConfigurationError) -> (run: OrgRun, rejected: [(position: Int, rejection: Rejection)]) {
+        precondition(order.count == others.count + usage.count, "the order lists every event once")
+        let state = initial ?? OrgState(orgId: profile.id, startDate: profile.startDate, plan: profile.firstPlanId)
+        var engine = Engine(
+            context: context, profile: profile, state: state, run: OrgRun(state: state),
+            actionUsage: Array(repeating: ActionUsage(), count: context.catalog.actions.count))
+        var rejected: [(position: Int, rejection: Rejection)] = []
+        for (position, source) in order.enumerated() {
+            if source < others.count {
+                try engine.applyScheduled(before: others[source].instant, kind: others[source].kind)
+                if case .rejected(let rejection) = try engine.apply(others, at: source) {
+                    rejected.append((position, rejection))
+                }
+                continue
+            }
+            let step = usage[source - others.count]
+            try engine.applyScheduled(before: step.instant, kind: .usage)
+            guard engine.state.started else {
+                rejected.append((position, Engine.beforeStart(step.originalInstant)))
+                continue
+            }
+            engine.debit(
+                credits: step.credits, actionIndex: step.actionIndex, userIndex: step.userIndex, late: step.late,
+                occurredAt: step.originalInstant, eventId: usageId(step.row))
+        }
+        try engine.applyScheduled(before: horizon, kind: nil)
+        engine.foldActionUsage()
+        engine.run.state = engine.state
+        return (engine.run, rejected)
+    }
+
+    /// The rejection of an event at `originalInstant` that comes before the org's first
+    /// renewal, for both ways of giving the engine usage.
+    static func beforeStart(_ originalInstant: Instant) -> Rejection {
+        Rejection(.beforeOrgStart, "\(originalInstant) is before the org's start")
+    }
+
     func terms(_ plan: PlanID) throws(EngineConfigurationError) -> PlanTerms {
         switch context.catalog.terms(for: plan, org: profile) {
         case .success(let terms): return terms
@@ -331,7 +377,7 @@ public struct Engine {
                 state.pendingPlan = plan
                 return .applied
             }
-            return .rejected(Rejection(.beforeOrgStart, "\(event.originalInstant) is before the org's start"))
+            return .rejected(Engine.beforeStart(event.originalInstant))
         }
         switch event.payload {
         case .usage:
@@ -367,23 +413,25 @@ public struct Engine {
             if state.topUps[0].amount == 0 { state.topUps.removeFirst() }
         }
         state.deficit += owed
-        let user = context.users[Int(userIndex)]
         if actionUsage[Int(actionIndex)].events == 0 { actionsTouched.append(actionIndex) }
         actionUsage[Int(actionIndex)].add(credits: credits)
         // The period is changed where it lies in the state, in one access. Taken out and put
         // back, its couple of hundred bytes were copied twice per usage event (the engine's
         // largest cost in a profile); a copy left behind would share its dictionaries and
         // lists, and the first change to each would copy them whole. (`case .some`, since
-        // `!= nil` compared the whole period through its Equatable conformance.)
+        // `!= nil` compared the whole period through its Equatable conformance.) The user's
+        // id is read only where it is used: most events need neither a permission nor a place
+        // among the most expensive.
         guard case .some = state.period else { preconditionFailure("usage before the first renewal") }
-        state.period!.count(
+        let entersList = state.period!.count(
             credits: credits, fromCurrent: fromCurrent, fromBank: fromBank, fromTopUp: fromTopUp, overdraft: owed,
-            late: late, permitted: context.permissions.map { $0[user] })
-        if PeriodAccumulator.mayNote(credits: credits, occurredAt: occurredAt, in: state.period!.mostExpensive) {
+            late: late, permitted: context.permissions.map { $0[context.users[Int(userIndex)]] },
+            occurredAt: occurredAt)
+        if entersList {
             let notable = NotableEvent(
                 eventId: eventId(), occurredAt: occurredAt,
-                action: context.catalog.actions[Int(actionIndex)].id.rawValue, user: user, credits: credits,
-                late: late)
+                action: context.catalog.actions[Int(actionIndex)].id.rawValue, user: context.users[Int(userIndex)],
+                credits: credits, late: late)
             state.period!.note(notable)
         }
     }

@@ -59,6 +59,36 @@ public struct OrgEvent: Sendable {
     }
 }
 
+/// A usage row as the close hands it to the engine beside the org's other events: plain
+/// values, with no reference in them. As an `OrgEvent` each row carried its id and a payload
+/// enum, which every copy retained and every destruction released, and the close made, sorted
+/// and freed millions of them.
+public struct UsageStep: Sendable, Equatable {
+    /// When it applies: its own instant, or the previous horizon for a late row.
+    public var instant: Instant
+    public var originalInstant: Instant
+    public var credits: Int64
+    /// The row's place in the input, through which the engine asks for its id (only for a
+    /// row that enters the period's most expensive events).
+    public var row: Int32
+    public var userIndex: Int32
+    public var actionIndex: Int32
+    public var late: Bool
+
+    public init(
+        instant: Instant, originalInstant: Instant, credits: Int64, row: Int32, userIndex: Int32, actionIndex: Int32,
+        late: Bool
+    ) {
+        self.instant = instant
+        self.originalInstant = originalInstant
+        self.credits = credits
+        self.row = row
+        self.userIndex = userIndex
+        self.actionIndex = actionIndex
+        self.late = late
+    }
+}
+
 /// What the engine did with one input event.
 public enum EventOutcome: Sendable, Equatable {
     case applied

@@ -56,6 +56,21 @@ public struct UsageRows: RandomAccessCollection, Sendable {
         }
     }
 
+    /// Calls `body` with the record at `position` where it lies: a loop that reads several
+    /// fields of each of millions of records looks the chunk up once per record, and copies
+    /// neither the record nor its event id.
+    @inline(__always)
+    func withRecord<Result>(at position: Int, _ body: (UnsafePointer<UsageRecord>) -> Result) -> Result {
+        let chunk = chunk(containing: position)
+        // Through the list of chunks' own buffer, so the chunk is lent, not retained and
+        // released for each record.
+        return chunks.withUnsafeBufferPointer { chunks in
+            chunks[chunk].withUnsafeBufferPointer { records in
+                body(records.baseAddress! + (position - starts[chunk]))
+            }
+        }
+    }
+
     mutating func append(chunk: [UsageRecord]) {
         guard !chunk.isEmpty else { return }
         chunks.append(chunk)
