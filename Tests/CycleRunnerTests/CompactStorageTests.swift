@@ -113,6 +113,21 @@ struct CompactStorageTests {
         }
     }
 
+    /// A key's last bytes read by whole loads are the same word as read a byte at a time, for
+    /// every length around the loads' sizes and every count of bytes before them.
+    @Test func theTailOfAKeyIsItsLastBytes() {
+        var random = SplitMix(seed: 7)
+        for count in 1...24 {
+            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let left = count % 8 == 0 ? 8 : count % 8
+            guard left < 8 else { continue }
+            var expected: UInt64 = 0
+            for (shift, byte) in bytes[(count - left)...].enumerated() { expected |= UInt64(byte) << (8 * shift) }
+            let tail = bytes.withUnsafeBytes { ByteTable.tail($0.baseAddress!, count: count, left: left) }
+            #expect(tail == expected, "\(count) bytes")
+        }
+    }
+
     /// Texts of every length around the eight-byte steps of the comparison, against copies with
     /// one byte changed at every position, one byte longer and one byte shorter.
     @Test func aTextEqualsExactlyItsOwnBytes() {
