@@ -1,12 +1,12 @@
 // Proves the compact structures behind reading millions of rows keep their promises: the byte
 // table finds every key it holds across growth and colliding hashes, a copy of it is a value,
-// its hash spreads similar
-// ids, a text's bytes compare equal to exactly the same bytes whatever their length, usage rows
-// kept in many chunks of any size are found by their index and read in place by range, hashing
-// them on every core (four rows at a time) gives each row its own hash in order, a usage record
-// stays 48 bytes, the content hash computed from a record equals the one taken from the CSV
-// bytes, the hashes the classification keeps for the ledger (or hashes a window at a time) are
-// those, and a new ledger file uses 16 KB pages while an older 4 KB-page file keeps working
+// its hash spreads similar ids and reads a key's last bytes as a byte loop would, a text's (and
+// an arena key's) bytes compare equal to exactly the same bytes whatever their length, usage
+// rows kept in many chunks of any size are found by their index and read in place by range,
+// hashing them on every core (four rows at a time) gives each row its own hash in order, a usage
+// record stays 48 bytes, the content hash computed from a record equals the one taken from the
+// CSV bytes, the hashes the classification keeps for the ledger (or hashes a window at a time)
+// are those, and a new ledger file uses 16 KB pages while an older 4 KB-page file keeps working
 // with the same chain.
 import Foundation
 import GRDB
@@ -125,6 +125,24 @@ struct CompactStorageTests {
             for (shift, byte) in bytes[(count - left)...].enumerated() { expected |= UInt64(byte) << (8 * shift) }
             let tail = bytes.withUnsafeBytes { ByteTable.tail($0.baseAddress!, count: count, left: left) }
             #expect(tail == expected, "\(count) bytes")
+        }
+    }
+
+    /// Keys of every length from empty up, more keys and bytes than the arena starts with, each
+    /// equal to its own bytes and to no other key's.
+    @Test func anArenaKeyEqualsExactlyItsOwnBytes() {
+        let keys = (0..<300).map { number in String(repeating: "k", count: number % 41) + "\(number)" } + [""]
+        let arena = KeyArena(keys)
+        #expect(arena.count == keys.count)
+        for (index, key) in keys.enumerated() {
+            var key = key
+            key.withUTF8 { bytes in
+                #expect(arena.equals(Int32(index), bytes), "key \(index)")
+                #expect(!arena.equals(Int32((index + 1) % keys.count), bytes), "key \(index) against the next")
+                if bytes.count > 0 {
+                    #expect(!arena.equals(Int32(index), UnsafeBufferPointer(rebasing: bytes.dropLast())))
+                }
+            }
         }
     }
 

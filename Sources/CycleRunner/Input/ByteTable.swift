@@ -184,31 +184,100 @@ final class ZeroedWords: @unchecked Sendable {
     deinit { free(words) }
 }
 
+/// Keys' UTF-8 bytes end to end in memory of its own, so that a field read from the CSV buffer
+/// is compared with a key without a String: comparing with a String's bytes retained and
+/// released the string twice, six calls into the runtime for the org, user and action ids of
+/// each usage row. One thread appends; the reader's lookups hand a finished arena to every
+/// worker, which only reads it.
+final class KeyArena: @unchecked Sendable {
+    private var bytes: UnsafeMutablePointer<UInt8>
+    private var byteCapacity: Int
+    /// Key `i` is `bytes[starts[i] ..< starts[i + 1]]`.
+    private var starts: UnsafeMutablePointer<Int>
+    private var keyCapacity: Int
+    private(set) var count = 0
+
+    init() {
+        byteCapacity = 256
+        keyCapacity = 16
+        bytes = .allocate(capacity: byteCapacity)
+        starts = .allocate(capacity: keyCapacity + 1)
+        starts.initialize(to: 0)
+    }
+
+    convenience init(_ keys: some Sequence<String>) {
+        self.init()
+        for key in keys { append(key) }
+    }
+
+    deinit {
+        bytes.deallocate()
+        starts.deallocate()
+    }
+
+    func append(_ key: String) {
+        var key = key
+        key.withUTF8 { append($0) }
+    }
+
+    func append(_ key: UnsafeBufferPointer<UInt8>) {
+        let used = starts[count]
+        if used + key.count > byteCapacity {
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(2 * byteCapacity, used + key.count))
+            grown.initialize(from: bytes, count: used)
+            bytes.deallocate()
+            bytes = grown
+            byteCapacity = max(2 * byteCapacity, used + key.count)
+        }
+        if count == keyCapacity {
+            let grown = UnsafeMutablePointer<Int>.allocate(capacity: 2 * keyCapacity + 1)
+            grown.initialize(from: starts, count: count + 1)
+            starts.deallocate()
+            starts = grown
+            keyCapacity *= 2
+        }
+        if let source = key.baseAddress { (bytes + used).initialize(from: source, count: key.count) }
+        (starts + count + 1).initialize(to: used + key.count)
+        count += 1
+    }
+
+    /// Whether key `index` is exactly `other`'s bytes.
+    @inline(__always)
+    func equals(_ index: Int32, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = starts[Int(index)]
+        return bytesEqual(UnsafeBufferPointer(start: bytes + start, count: starts[Int(index) + 1] - start), other)
+    }
+}
+
+/// Whether two byte strings are equal, compared eight bytes at a time, not by `memcmp`: the ids,
+/// users and actions compared for every usage row are a few bytes long, and the call through
+/// the C library cost more than the comparison.
+@inline(__always)
+func bytesEqual(_ mine: UnsafeBufferPointer<UInt8>, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard mine.count == bytes.count else { return false }
+    guard let left = mine.baseAddress, let right = bytes.baseAddress else { return true }
+    let count = mine.count
+    var offset = 0
+    while offset + 8 <= count {
+        if UnsafeRawPointer(left).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            != UnsafeRawPointer(right).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        {
+            return false
+        }
+        offset += 8
+    }
+    while offset < count {
+        if left[offset] != right[offset] { return false }
+        offset += 1
+    }
+    return true
+}
+
 extension String {
-    /// Whether the string's UTF-8 bytes equal `bytes`. Compared here eight bytes at a time, not
-    /// by `memcmp`: the ids, users and actions compared for every usage row are a few bytes
-    /// long, and the call through the C library cost more than the comparison.
+    /// Whether the string's UTF-8 bytes equal `bytes`.
     @inline(__always)
     func utf8Equals(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var copy = self
-        return copy.withUTF8 { mine in
-            guard mine.count == bytes.count else { return false }
-            guard let left = mine.baseAddress, let right = bytes.baseAddress else { return true }
-            let count = mine.count
-            var offset = 0
-            while offset + 8 <= count {
-                if UnsafeRawPointer(left).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                    != UnsafeRawPointer(right).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                {
-                    return false
-                }
-                offset += 8
-            }
-            while offset < count {
-                if left[offset] != right[offset] { return false }
-                offset += 1
-            }
-            return true
-        }
+        return copy.withUTF8 { bytesEqual($0, bytes) }
     }
 }

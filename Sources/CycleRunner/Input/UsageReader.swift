@@ -95,9 +95,10 @@ enum UsageReader {
     struct Lookups: Sendable {
         var orgs: OrgDirectory
         var orgTable: ByteTable
+        var orgKeys: KeyArena
         var orgStarts: [Instant]
-        var actionNames: [String]
         var actionTable: ByteTable
+        var actionKeys: KeyArena
     }
 
     /// One part of a file as its worker leaves it: records in line order (user indices local
@@ -321,8 +322,8 @@ enum UsageReader {
             actionTable.insert(hash: name.withUTF8 { ByteTable.hash($0) }, index: Int32(index))
         }
         return Lookups(
-            orgs: orgs, orgTable: orgTable, orgStarts: orgStarts, actionNames: actionNames,
-            actionTable: actionTable)
+            orgs: orgs, orgTable: orgTable, orgKeys: KeyArena(orgs.profiles.map(\.id.rawValue)),
+            orgStarts: orgStarts, actionTable: actionTable, actionKeys: KeyArena(actionNames))
     }
 
     /// Parses one file: every check of a usage row that needs no other file.
@@ -347,6 +348,7 @@ enum UsageReader {
         let partBytes = (part.stop ?? fileSize(path)) - part.start
         file.records.reserveCapacity(max(partBytes, 0) / 31 + 1)
         var userTable = ByteTable()
+        let userKeys = KeyArena()
         do {
             try table.forEachRow(
                 { csvRow in
@@ -355,7 +357,7 @@ enum UsageReader {
                         file.records.append(
                             try record(
                                 RowFields(row: csvRow, table: table), columns: columns, lookups: lookups,
-                                fileIndex: fileIndex, users: &file.users, userTable: &userTable))
+                                fileIndex: fileIndex, users: &file.users, userTable: &userTable, userKeys: userKeys))
                     } catch {
                         file.rejections.append((csvRow.lineNumber, error, csvRow.rawText))
                     }
@@ -387,7 +389,7 @@ enum UsageReader {
     /// run-time exclusivity checks of those captured variables (a twentieth of the parsing).
     static func record(
         _ fields: RowFields, columns: Columns, lookups: Lookups, fileIndex: Int32, users: inout [String],
-        userTable: inout ByteTable
+        userTable: inout ByteTable, userKeys: KeyArena
     ) throws(Rejection) -> UsageRecord {
         let row = fields.row
         let eventBytes = row.field(columns.event)
@@ -402,7 +404,7 @@ enum UsageReader {
         guard
             let orgIndex = lookups.orgTable.find(
                 hash: ByteTable.hash(orgBytes),
-                matches: { lookups.orgs.profiles[Int($0)].id.rawValue.utf8Equals(orgBytes) })
+                matches: { lookups.orgKeys.equals($0, orgBytes) })
         else {
             _ = try fields.text(at: columns.org, "org_id")
             throw Rejection(.unknownOrg, "org \(String(decoding: orgBytes, as: UTF8.self)) is not in orgs.csv")
@@ -414,7 +416,7 @@ enum UsageReader {
         guard
             let action = lookups.actionTable.find(
                 hash: ByteTable.hash(actionBytes),
-                matches: { lookups.actionNames[Int($0)].utf8Equals(actionBytes) })
+                matches: { lookups.actionKeys.equals($0, actionBytes) })
         else {
             let actionText = try fields.text(at: columns.action, "action")
             throw Rejection(.unknownAction, "action \(actionText) is not in plans.yaml")
@@ -426,12 +428,13 @@ enum UsageReader {
                 .beforeOrgStart, "\(instant) is before org \(profile.id) starts on \(profile.startDate)")
         }
         let userHash = ByteTable.hash(userBytes)
-        var userNumber = userTable.find(hash: userHash, matches: { users[Int($0)].utf8Equals(userBytes) })
+        var userNumber = userTable.find(hash: userHash, matches: { userKeys.equals($0, userBytes) })
         if userNumber == nil {
             let user = try fields.text(at: columns.user, "user_id")
             userNumber = Int32(users.count)
             userTable.insert(hash: userHash, index: userNumber!)
             users.append(user)
+            userKeys.append(userBytes)
         }
         let eventId = try fields.text(at: columns.event, "event_id")
         return UsageRecord(
