@@ -149,6 +149,36 @@ let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
             }, onProblem: { _, problem, _ in Issue.record("unexpected \(problem)") })
         #expect(seen == 1)
     }
+
+    /// Fields long enough to be checked eight bytes at a time, with a NUL byte, or a character
+    /// outside ASCII, at every position: a NUL makes any field not text, and the other is text.
+    @Test(arguments: [1, 7, 8, 9, 15, 16, 17, 24])
+    func aNULOrAByteOutsideASCIIIsFoundAnywhereInAField(_ length: Int) throws {
+        let folder = makeTempFolder()
+        defer { removeTree(folder) }
+        var rows: [UInt8] = []
+        for position in 0..<length {
+            var nul = Array(repeating: UInt8(ascii: "x"), count: length)
+            nul[position] = 0
+            var accented = Array(repeating: UInt8(ascii: "x"), count: length)
+            accented.replaceSubrange(position..<(position + 1), with: Array("\u{E9}".utf8))
+            rows += nul + [0x2C] + accented + [0x0A]
+        }
+        writeFile(folder + "/data.csv", rows)
+        let reader = try CSVReader(path: folder + "/data.csv")
+        var seen = 0
+        try reader.forEachRecord(
+            { row in
+                let position = seen
+                seen += 1
+                #expect(row.string(0) == nil, "NUL at \(position)")
+                let expected =
+                    String(repeating: "x", count: position) + "\u{E9}"
+                    + String(repeating: "x", count: length - position - 1)
+                #expect(row.string(1) == expected, "\u{E9} at \(position)")
+            }, onProblem: { _, problem, _ in Issue.record("unexpected \(problem)") })
+        #expect(seen == length)
+    }
 }
 
 @Suite struct CSVChunking {
