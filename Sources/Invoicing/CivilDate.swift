@@ -28,7 +28,12 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-    public var daysSinceEpoch: Int64 {
+    public var daysSinceEpoch: Int64 { CivilDate.daysSinceEpoch(year: year, month: month, day: day) }
+
+    /// `daysSinceEpoch` of a date given as numbers already checked to be one, for a parser
+    /// that has the numbers and no reason to make and check a `CivilDate` first.
+    @inline(__always)
+    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int64 {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400

@@ -40,34 +40,55 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
         parseWholeSecondsUTC(bytes) ?? parseAnyForm(bytes)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ`, the form of every generated and most real usage rows, read in
-    /// one pass: the fourteen digits are checked together (a byte below "0" wraps to a large
-    /// value) rather than field by field, each through a call that returned an optional, which
-    /// was a twentieth of parsing a usage row. Nil for any other text, which `parseAnyForm`
-    /// then reads or rejects, so the two give the same answer for every text.
+    /// `YYYY-MM-DDTHH:MM:SSZ`, the form of every generated and most real usage rows, read as
+    /// three eight-byte words (the last overlapping the second): the separators are compared
+    /// in one masked comparison per word, and the fourteen digits checked together, each
+    /// byte's range tested with the word's top bits. Read byte by byte, field by field, through
+    /// a `CivilDate` that checked the date again, a timestamp took about 400 instructions, a
+    /// twentieth of reading a usage row. Nil for any other text, which `parseAnyForm` then
+    /// reads or rejects, so the two give the same answer for every text.
     static func parseWholeSecondsUTC(_ bytes: UnsafeBufferPointer<UInt8>) -> Instant? {
-        guard bytes.count == 20, let base = bytes.baseAddress, base[4] == UInt8(ascii: "-"),
-            base[7] == UInt8(ascii: "-"), base[10] == UInt8(ascii: "T"), base[13] == UInt8(ascii: ":"),
-            base[16] == UInt8(ascii: ":"), base[19] == UInt8(ascii: "Z")
+        guard bytes.count == 20, let base = bytes.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        // Little-endian words: byte i of the text is bits 8i ..< 8i + 8 of its word.
+        let first = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))  // YYYY-MM-
+        let second = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))  // DDTHH:MM
+        let third = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt64.self))  // H:MM:SSZ
+        // The separators, where each word has them: "-" at 4 and 7; "T" at 10 and ":" at 13;
+        // ":" at 16 and "Z" at 19.
+        let firstSeparators: UInt64 = 0xFF00_00FF_0000_0000
+        let secondSeparators: UInt64 = 0x0000_FF00_00FF_0000
+        let thirdSeparators: UInt64 = 0xFF00_00FF_0000_0000
+        guard first & firstSeparators == 0x2D00_002D_0000_0000,
+            second & secondSeparators == 0x0000_3A00_0054_0000,
+            third & thirdSeparators == 0x5A00_003A_0000_0000
         else { return nil }
-        var largestDigit: UInt8 = 0
-        func digit(_ offset: Int) -> Int {
-            let value = base[offset] &- UInt8(ascii: "0")
-            largestDigit = max(largestDigit, value)
-            return Int(value)
+        // Every other byte a digit: the separators are replaced by "0", and then a byte is a
+        // digit exactly when it has no top bit, adding 0x46 gives none (it is below 0x3A), and
+        // subtracting 0x30 gives none (it is 0x30 or above; a borrow into the next byte only
+        // happens from a byte that is flagged itself).
+        func allDigits(_ word: UInt64, separators: UInt64) -> Bool {
+            let digits = (word & ~separators) | (0x3030_3030_3030_3030 & separators)
+            let flags = digits | (digits &+ 0x4646_4646_4646_4646) | (digits &- 0x3030_3030_3030_3030)
+            return flags & 0x8080_8080_8080_8080 == 0
         }
-        let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
-        let month = digit(5) * 10 + digit(6)
-        let day = digit(8) * 10 + digit(9)
-        let hour = digit(11) * 10 + digit(12)
-        let minute = digit(14) * 10 + digit(15)
-        let second = digit(17) * 10 + digit(18)
-        guard largestDigit <= 9, year >= 1, (1...12).contains(month), day >= 1,
-            day <= CivilDate.daysIn(year: year, month: month), hour < 24, minute < 60, second < 60
+        // The third word's byte 1 is the ":" at 13, which the second word's check covered.
+        guard allDigits(first, separators: firstSeparators), allDigits(second, separators: secondSeparators),
+            allDigits(third, separators: thirdSeparators | 0xFF00)
         else { return nil }
+        func digit(_ word: UInt64, _ byte: Int) -> Int { Int((word >> UInt64(8 * byte)) & 0xFF) - 0x30 }
+        let year = digit(first, 0) * 1000 + digit(first, 1) * 100 + digit(first, 2) * 10 + digit(first, 3)
+        let month = digit(first, 5) * 10 + digit(first, 6)
+        let day = digit(second, 0) * 10 + digit(second, 1)
+        let hour = digit(second, 3) * 10 + digit(second, 4)
+        let minute = digit(second, 6) * 10 + digit(second, 7)
+        let second60 = digit(third, 5) * 10 + digit(third, 6)
+        guard year >= 1, (1...12).contains(month), day >= 1,
+            day <= CivilDate.daysIn(year: year, month: month), hour < 24, minute < 60, second60 < 60
+        else { return nil }
+        let days = CivilDate.daysSinceEpoch(year: year, month: month, day: day)
         return Instant(
-            microseconds: Instant(date: CivilDate(year: year, month: month, day: day)).microseconds
-                + Int64(hour * 3600 + minute * 60 + second) * 1_000_000)
+            microseconds: days * Instant.microsecondsPerDay + Int64(hour * 3600 + minute * 60 + second60) * 1_000_000)
     }
 
     /// Every form `parse` accepts: lower-case separators, fractions, offsets.

@@ -1,5 +1,6 @@
 // Proves the one-pass parse of `YYYY-MM-DDTHH:MM:SSZ` answers as the general RFC 3339 parse does,
-// for well-formed timestamps and for every kind of damage to one byte of them.
+// for well-formed timestamps and for every kind of damage to one byte of them (every byte value
+// at every position of two of them, and random ones).
 import Foundation
 import PropertyBased
 import Testing
@@ -40,6 +41,29 @@ import Testing
         #expect(parses.whole == nil)
         #expect(parses.any != nil)
         #expect(parses.public == parses.any)
+    }
+
+    /// Every byte of two timestamps (one at a leap day's last second) replaced by every byte
+    /// value: the word-at-a-time checks of separators and digits must reject exactly what the
+    /// general parse rejects, whichever byte is damaged and however.
+    @Test(arguments: ["2026-01-29T21:41:03Z", "2024-02-29T23:59:59Z"])
+    func agreesWithTheGeneralParseOnEveryOneByteChange(text: String) {
+        for position in 0..<20 {
+            for byte in 0...255 {
+                var bytes = Array(text.utf8)
+                bytes[position] = UInt8(byte)
+                let result = bytes.withUnsafeBufferPointer { buffer in
+                    (Instant.parseWholeSecondsUTC(buffer), Instant.parseAnyForm(buffer))
+                }
+                // Upper-case "T" and "Z" only, which the general parse also takes in lower case.
+                let lowerCaseSeparator = (position == 10 && byte == 0x74) || (position == 19 && byte == 0x7A)
+                if lowerCaseSeparator {
+                    #expect(result.0 == nil && result.1 != nil)
+                } else {
+                    #expect(result.0 == result.1, "\(position) \(byte)")
+                }
+            }
+        }
     }
 
     /// Any valid timestamp, with one byte replaced by any byte at all, or none.
