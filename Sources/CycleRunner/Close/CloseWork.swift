@@ -471,11 +471,12 @@ struct CloseWork {
         return keys.map { Int($0 & mask) }
     }
 
-    /// One org: its usage events made from the records, merged with its other events in the
-    /// order of §6.2, run through the engine, and the outcomes reduced to what the close keeps.
-    /// The other events come first in the engine's input, so an event's position before sorting
-    /// says where it came from: below `others.count` a source of `otherSources`, from there on
-    /// a usage row of `usage` (a list of sources in sorted order would copy each one twice).
+    /// One org: its usage rows made into the engine's `UsageStep`s, ordered with its other
+    /// events by §6.2 (as `eventOrder` orders the same events), run through the engine, and the
+    /// rejections and applied rows reduced to what the close keeps. The other events come first
+    /// in the engine's input, so an event's position before sorting says where it came from:
+    /// below `others.count` a source of `otherSources`, from there on a usage row of `usage` (a
+    /// list of sources in sorted order would copy each one twice).
     static func runOrg(
         _ index: Int, profile: OrgProfile, state: OrgState?, usage: ArraySlice<Int32>, others: [OrgEvent],
         otherSources: [EventSource], previousHorizon: Instant?, catalog: Catalog, input: InputFolder,
