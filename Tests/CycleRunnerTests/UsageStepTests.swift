@@ -56,6 +56,18 @@ struct UsageStepTests {
         return (others, usage)
     }
 
+    /// The usage events as the close gives them to the engine: row `i` is event `i`.
+    static func steps(_ usage: [OrgEvent]) -> [UsageStep] {
+        usage.enumerated().map { row, event -> UsageStep in
+            guard case .usage(let credits, let actionIndex, let userIndex) = event.payload else {
+                preconditionFailure("usage events only")
+            }
+            return UsageStep(
+                instant: event.instant, originalInstant: event.originalInstant, credits: credits, row: Int32(row),
+                userIndex: userIndex, actionIndex: actionIndex, late: event.late)
+        }
+    }
+
     @Test func stepsRunAsUsageEvents() async {
         // Starts on the 10th, so the events of the first nine days come before the start.
         let profile = testProfile(plan: "business", start: "2026-01-10")
@@ -65,14 +77,7 @@ struct UsageStepTests {
             let (others, usage) = Self.events(rows)
             let all = others + usage
             let order = CloseWork.eventOrder(all)
-            let steps = usage.enumerated().map { row, event -> UsageStep in
-                guard case .usage(let credits, let actionIndex, let userIndex) = event.payload else {
-                    preconditionFailure("usage events only")
-                }
-                return UsageStep(
-                    instant: event.instant, originalInstant: event.originalInstant, credits: credits, row: Int32(row),
-                    userIndex: userIndex, actionIndex: actionIndex, late: event.late)
-            }
+            let steps = Self.steps(usage)
             let horizon = Instant(date: day("2026-04-01"))
             // u1 may use credits, u2 may not, u3 is not a listed member.
             let context = EngineContext(
@@ -104,14 +109,7 @@ struct UsageStepTests {
         let rows = (0..<400).map { Row(hours: $0 * 5, kind: 3 + $0 % 4, detail: ($0 * 7_919) % 400, late: $0 % 9 == 0) }
         let (others, usage) = Self.events(rows)
         let all = others + usage
-        let steps = usage.enumerated().map { row, event -> UsageStep in
-            guard case .usage(let credits, let actionIndex, let userIndex) = event.payload else {
-                preconditionFailure("usage events only")
-            }
-            return UsageStep(
-                instant: event.instant, originalInstant: event.originalInstant, credits: credits, row: Int32(row),
-                userIndex: userIndex, actionIndex: actionIndex, late: event.late)
-        }
+        let steps = Self.steps(usage)
         let (run, rejected) = try Engine.run(
             state: nil, profile: testProfile(plan: "business", start: "2026-01-10"), others: others, usage: steps,
             order: CloseWork.eventOrder(all), usageId: { usage[Int($0)].id }, horizon: Instant(date: day("2026-04-01")),
