@@ -493,19 +493,27 @@ enum UsageReader {
             let offset = position % blockSize
             if offset == 0 {
                 let rows = min(blockSize, chunk.count - position)
-                for ahead in 0..<rows {
-                    var eventId = chunk[position + ahead].eventId
-                    blockHashes[ahead] = eventId.withUTF8 { ByteTable.hash($0) }
+                // Read through the buffer's pointer: through the array, each read of a
+                // record's id copied the whole record.
+                chunk.withUnsafeBufferPointer { records in
+                    for ahead in 0..<rows {
+                        var eventId = (records.baseAddress! + position + ahead).pointee.eventId
+                        blockHashes[ahead] = eventId.withUTF8 { ByteTable.hash($0) }
+                    }
                 }
                 for ahead in 0..<rows { touched &+= eventTable.touch(hash: blockHashes[ahead]) }
             }
             // The record is changed where it is and swapped into the kept ones: copying it out
             // and back retained and released its event id for each of millions of rows.
             rejectUpTo(Int(chunk[position].lineNumber))
-            // The part's line numbers become the file's.
-            chunk[position].lineNumber = Int32(clamping: Int(chunk[position].lineNumber) + linesBefore)
-            chunk[position].userIndex = userNumbers[Int(chunk[position].userIndex)]
-            var eventId = chunk[position].eventId
+            // The part's line numbers become the file's, and its user numbers the input's, in
+            // one access to the record (each through the array checked the array for sharing).
+            var eventId = chunk.withUnsafeMutableBufferPointer { records in
+                let record = records.baseAddress! + position
+                record.pointee.lineNumber = Int32(clamping: Int(record.pointee.lineNumber) + linesBefore)
+                record.pointee.userIndex = userNumbers[Int(record.pointee.userIndex)]
+                return record.pointee.eventId
+            }
             let eventHash = blockHashes[offset]
             let earlierIndex = eventId.withUTF8 { utf8 -> Int32? in
                 eventTable.find(
