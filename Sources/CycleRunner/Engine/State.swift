@@ -196,7 +196,11 @@ public struct PeriodAccumulator: Codable, Sendable, Hashable {
         if mostExpensive.capacity < PeriodAccumulator.notableCount {
             mostExpensive.reserveCapacity(PeriodAccumulator.notableCount)
         }
-        if mostExpensive.count == PeriodAccumulator.notableCount {
+        // `>=`: a list that somehow holds more than ten (only a damaged ledger could give one)
+        // keeps its length, as inserting and dropping the last did, and an event that would go
+        // after its last falls off.
+        if mostExpensive.count >= PeriodAccumulator.notableCount {
+            guard position < mostExpensive.count else { return }
             mostExpensive[mostExpensive.count - 1] = event
         } else {
             mostExpensive.append(event)

@@ -62,17 +62,20 @@ struct ByteTable {
     /// was a tenth of reading a usage row, whose org, user and action ids are all short.
     @inline(__always)
     static func tail(_ raw: UnsafeRawPointer, count: Int, left: Int) -> UInt64 {
+        // Little-endian loads, so the first byte is lowest on any machine.
         if count >= 8 {
-            return raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) >> UInt64(8 * (8 - left))
+            let last = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+            return last >> UInt64(8 * (8 - left))
         }
         if left >= 4 {
-            let low = UInt64(raw.loadUnaligned(as: UInt32.self))
-            let high = UInt64(raw.loadUnaligned(fromByteOffset: left - 4, as: UInt32.self)) >> UInt64(8 * (8 - left))
-            return low | high << 32
+            let low = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: left - 4, as: UInt32.self)))
+            return low | (high >> UInt64(8 * (8 - left))) << 32
         }
         var word = UInt64(raw.load(as: UInt8.self))
         if left >= 2 {
-            word |= UInt64(raw.loadUnaligned(fromByteOffset: left - 2, as: UInt16.self)) << UInt64(8 * (left - 2))
+            let last = UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: left - 2, as: UInt16.self)))
+            word |= last << UInt64(8 * (left - 2))
         }
         return word
     }
