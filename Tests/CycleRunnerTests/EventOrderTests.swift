@@ -1,7 +1,7 @@
 // Proves that the close's event order (sorted by instant, then ties by §6.2's rule) is exactly
-// what a stable sort of the events by `OrgEvent.precedes` gives, ties and equal events included,
-// and that the engine taking events by those positions runs as the engine given them sorted;
-// the instants' own order is a stable sort whether or not their span packs into one integer.
+// what a stable sort of the events by `OrgEvent.precedes` gives, ties and equal events included
+// (the engine taking positions in that order is `UsageStepTests`'); the instants' own order is a
+// stable sort whether or not their span packs into one integer.
 import Invoicing
 import PropertyBased
 import Testing
@@ -48,50 +48,6 @@ struct EventOrderTests {
         }
         let packed = (0..<5_000).map { Int64(($0 * 7_919) % 1_000) }
         #expect(CloseWork.instantOrder(packed) == packed.indices.sorted { packed[$0] < packed[$1] })
-    }
-
-    @Test func theEngineTakingPositionsInOrderRunsAsTheEngineGivenSortedEvents() async {
-        // Business allows top-ups; changes go up to enterprise and down to standard.
-        let profile = testProfile(plan: "business", start: "2026-01-01")
-        let start = at("2026-01-01T00:00:00Z").microseconds
-        let spend = zip(Gen.int(in: 0...(80 * 24)), Gen.int(in: 0...3), Gen.int(in: 0...400))
-        await propertyCheck(count: 60, input: spend.array(of: 0...80)) { rows in
-            let events = rows.enumerated().map { index, row -> OrgEvent in
-                let instant = Instant(microseconds: start + Int64(row.0) * 3_600_000_000)
-                switch row.1 {
-                case 0:
-                    return OrgEvent(
-                        kind: .planChange, instant: instant, originalInstant: instant, id: "", sequence: Int32(index),
-                        late: false, payload: .planChange(PlanID(row.2 % 2 == 0 ? "enterprise" : "standard")))
-                case 1:
-                    return OrgEvent(
-                        kind: .topUpPurchase, instant: instant, originalInstant: instant, id: "p\(index)",
-                        sequence: Int32(index), late: false, payload: .topUp(PurchaseID("p\(index)"), PackID("pack-1k"))
-                    )
-                default:
-                    return OrgEvent(
-                        kind: .usage, instant: instant, originalInstant: instant, id: "e\(index)",
-                        sequence: Int32(index), late: false,
-                        payload: .usage(credits: Int64(row.2), actionIndex: Int32(row.1), userIndex: 0))
-                }
-            }
-            let horizon = Instant(date: day("2026-04-01"))
-            let context = EngineContext(catalog: testCatalog, users: ["u1"], permissions: nil)
-            do {
-                let order = CloseWork.eventOrder(events)
-                let sorted = try Engine.run(
-                    state: nil, profile: profile, events: order.map { events[$0] }, horizon: horizon, context: context)
-                let byPosition = try Engine.run(
-                    state: nil, profile: profile, events: events, order: order, horizon: horizon, context: context)
-                #expect(byPosition.state == sorted.state)
-                #expect(byPosition.periods == sorted.periods)
-                #expect(byPosition.documents == sorted.documents)
-                #expect(byPosition.outcomes == sorted.outcomes)
-                #expect(sorted.periods.count == 2, "the runs cross two renewals")
-            } catch {
-                Issue.record("the engine failed: \(error)")
-            }
-        }
     }
 
     @Test func keepsFileOrderAmongEqualEvents() {

@@ -84,7 +84,7 @@ struct UsageStepTests {
                 catalog: testCatalog, users: ["u1", "u2", "u3"], permissions: ["u1": true, "u2": false])
             do {
                 let asEvents = try Engine.run(
-                    state: nil, profile: profile, events: all, order: order, horizon: horizon, context: context)
+                    state: nil, profile: profile, events: order.map { all[$0] }, horizon: horizon, context: context)
                 let (asSteps, rejected) = try Engine.run(
                     state: nil, profile: profile, others: others, usage: steps, order: order,
                     usageId: { usage[Int($0)].id }, horizon: horizon, context: context)

@@ -428,7 +428,14 @@ struct CloseWork {
     /// 20 million rows); each run of equal instants, already in position order, is then sorted
     /// stably by `precedes`, which is what the stable sort did with them.
     static func eventOrder(_ events: [OrgEvent]) -> [Int] {
-        instantOrder(events.map(\.instant.microseconds)) { OrgEvent.precedes(events[$0], events[$1]) }
+        eventOrder(instants: events.map(\.instant.microseconds)) { events[$0] }
+    }
+
+    /// `eventOrder` of events given by their instants and, for the few comparisons between
+    /// equal instants, by `event(position)`: the close's usage rows are made into events only
+    /// there.
+    static func eventOrder(instants: [Int64], event: (Int) -> OrgEvent) -> [Int] {
+        instantOrder(instants) { OrgEvent.precedes(event($0), event($1)) }
     }
 
     /// The positions of `instants` sorted by instant (`instantOrder`), each run of equal
@@ -505,7 +512,8 @@ struct CloseWork {
             steps.append(step)
         }
         // Equal instants are rare among an org's events; only for them is a usage row made
-        // into the event it is, to be ordered by `OrgEvent.precedes` with the others.
+        // into the event it is, to be ordered by `OrgEvent.precedes` with the others (the same
+        // `eventOrder` the tests check).
         func event(_ source: Int) -> OrgEvent {
             if source < others.count { return others[source] }
             let step = steps[source - others.count]
@@ -515,7 +523,7 @@ struct CloseWork {
                 late: step.late,
                 payload: .usage(credits: step.credits, actionIndex: step.actionIndex, userIndex: step.userIndex))
         }
-        let order = instantOrder(instants) { OrgEvent.precedes(event($0), event($1)) }
+        let order = eventOrder(instants: instants, event: event)
         let context = EngineContext(
             catalog: catalog, users: input.users, permissions: input.memberPermissions[profile.id])
         let (run, rejected) = try Engine.run(

@@ -49,20 +49,10 @@ public struct Engine {
     var nextRenewal: (started: Bool, periodIndex: Int, instant: Instant)?
 
     /// Runs one org. `events` must be sorted by `OrgEvent.precedes`; every renewal and expiry
-    /// before `horizon` is applied, and every event given is either applied or rejected.
+    /// before `horizon` is applied, and every event given is either applied or rejected, one
+    /// outcome per event in `outcomes`.
     public static func run(
         state initial: OrgState?, profile: OrgProfile, events: [OrgEvent], horizon: Instant,
-        context: EngineContext
-    ) throws(EngineConfigurationError) -> OrgRun {
-        try run(state: initial, profile: profile, events: events, order: nil, horizon: horizon, context: context)
-    }
-
-    /// `run` over `events` taken in `order` (positions in `events`, in the order of
-    /// `OrgEvent.precedes`), or as given when `order` is nil: the close sorts positions, and
-    /// moving thousands of events into sorted order copied each. Outcomes follow the order
-    /// the events were applied in.
-    public static func run(
-        state initial: OrgState?, profile: OrgProfile, events: [OrgEvent], order: [Int]?, horizon: Instant,
         context: EngineContext
     ) throws(EngineConfigurationError) -> OrgRun {
         let state = initial ?? OrgState(orgId: profile.id, startDate: profile.startDate, plan: profile.firstPlanId)
@@ -70,8 +60,7 @@ public struct Engine {
             context: context, profile: profile, state: state, run: OrgRun(state: state),
             actionUsage: Array(repeating: ActionUsage(), count: context.catalog.actions.count))
         engine.run.outcomes.reserveCapacity(events.count)
-        for position in events.indices {
-            let index = order?[position] ?? position
+        for index in events.indices {
             try engine.applyScheduled(before: events[index].instant, kind: events[index].kind)
             engine.run.outcomes.append(try engine.apply(events, at: index))
         }

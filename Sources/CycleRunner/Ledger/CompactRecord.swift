@@ -597,7 +597,6 @@ extension Document: CompactWritable, CompactReadable {
     // The fields are read where they are (`withFields`): read one by one, each was copied.
     func writeCompact(to out: inout CompactOut) {
         withFields { fields in
-            let fields = fields
             out.text(fields.pointee.number)
             out.text(fields.pointee.kind.rawValue)
             out.text(fields.pointee.source.rawValue)
