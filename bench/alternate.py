@@ -12,7 +12,8 @@ folder so that the disk does not set the times:
 
     python3 bench/alternate.py --input /dev/shm/in2m --rounds 10 OLD_BINARY NEW_BINARY
 
-(generate the input with `cycle-runner generate --output /dev/shm/in2m`, 2.3 M rows).
+(the input bench.py closes, 2.3 M rows:
+`cycle-runner generate --orgs 10000 --months 3 --events 92 --seed 1 --out /dev/shm/in2m`).
 """
 
 import argparse
