@@ -1,4 +1,4 @@
-// Proves the RFC 4180 reader of §3: quoting, line ends, BOM, blank lines, problems, line numbers, chunk independence.
+// Proves the RFC 4180 reader of §3: quoting, line ends, BOM, blank lines, problems, line numbers, chunk independence, and the plain-record path against the byte rules.
 import PropertyBased
 import Testing
 
@@ -19,14 +19,15 @@ enum ReadItem: Equatable, CustomStringConvertible {
 }
 
 /// Writes `bytes` to a fresh temp file and reads it back with the given chunk size and record limit.
-func readCSV(_ bytes: [UInt8], chunk: Int = 4 << 20, limit: Int = CSVReader.defaultRecordLimitBytes) throws
-    -> [ReadItem]
-{
+/// With `plain` false, every record is read by the byte rules alone (no `plainRecord` first).
+func readCSV(
+    _ bytes: [UInt8], chunk: Int = 4 << 20, limit: Int = CSVReader.defaultRecordLimitBytes, plain: Bool = true
+) throws -> [ReadItem] {
     let folder = makeTempFolder()
     defer { removeTree(folder) }
     let path = folder + "/data.csv"
     writeFile(path, bytes)
-    let reader = try CSVReader(path: path, chunkBytes: chunk, recordLimitBytes: limit)
+    let reader = try CSVReader(path: path, chunkBytes: chunk, recordLimitBytes: limit, plainRecords: plain)
     var items: [ReadItem] = []
     try reader.forEachRecord(
         { row in items.append(.record(line: row.lineNumber, fields: (0..<row.count).map { Array(row.field($0)) })) },
@@ -300,6 +301,81 @@ extension String {
         await propertyCheck(input: byte.array(of: 8)) { bytes in
             let bytes = bytes.compactMap { $0 }
             #expect(Self.wordFirstSpecial(bytes) == Self.firstSpecial(bytes))
+        }
+    }
+}
+
+/// Records of plain fields are read eight bytes at a time with every comma and line feed of a
+/// word taken from one mask (`CSVReader.plainRecord`); any other record by the byte rules. Both
+/// must read every file the same: the same records, fields, lines and problems.
+@Suite struct CSVPlainRecords {
+    /// Marks the commas and line feeds of `bytes` (eight of them) as `separatorBytes` should.
+    static func separators(_ bytes: [UInt8]) -> UInt64 {
+        var marks: UInt64 = 0
+        for (index, byte) in bytes.enumerated() where byte == 0x2C || byte == 0x0A {
+            marks |= 0x80 << (8 * UInt64(index))
+        }
+        return marks
+    }
+
+    static func word(_ bytes: [UInt8]) -> UInt64 {
+        var word: UInt64 = 0
+        for (index, byte) in bytes.enumerated() { word |= UInt64(byte) << (8 * UInt64(index)) }
+        return word
+    }
+
+    /// Every byte value at every position, between fillers that are and are not separators,
+    /// and just above and below them (where a borrow or a carry would spoil a mark).
+    @Test(arguments: [UInt8(0x00), 0x01, 0x2B, 0x2C, 0x2D, 0x0A, 0x0B, 0x09, 0x7F, 0x80, 0xAC, 0xFF])
+    func everyByteAtEveryPositionIsMarkedExactly(filler: UInt8) {
+        for position in 0..<8 {
+            for value in 0...255 {
+                var bytes = [UInt8](repeating: filler, count: 8)
+                bytes[position] = UInt8(value)
+                #expect(CSVReader.separatorBytes(in: Self.word(bytes)) == Self.separators(bytes), "\(bytes)")
+                let quoteOrReturn = bytes.contains { $0 == 0x22 || $0 == 0x0D }
+                #expect(CSVReader.hasQuoteOrReturn(Self.word(bytes)) == quoteOrReturn, "\(bytes)")
+            }
+        }
+    }
+
+    @Test func anyWordIsMarkedExactly() async {
+        let byte = Gen.element(of: [UInt8(0x2C), 0x0A, 0x0D, 0x22, 0x00, 0x01, 0x2B, 0x2D, 0x61, 0x80, 0xAC, 0xFF])
+        await propertyCheck(count: 500, input: byte.array(of: 8)) { bytes in
+            let bytes = bytes.compactMap { $0 }
+            #expect(CSVReader.separatorBytes(in: Self.word(bytes)) == Self.separators(bytes))
+        }
+    }
+
+    /// Files of short plain records with quotes, carriage returns, blank lines, NUL and
+    /// multi-byte characters mixed in at any place, read with and without the plain path, in
+    /// chunks of any size (a record then often ends within eight bytes of the buffer's end).
+    @Test func theByteRulesAndThePlainPathReadEveryFileTheSame() async {
+        let piece = Gen.element(of: [
+            "a", "bc", "defghij", "0123456789", ",", ",", ",", "\n", "\n", "\r\n", "\r", "\"", "\"\"", "\u{E9}", "\0",
+            "\n\n",
+        ]).map { $0! }
+        let text = piece.array(of: 0...40).map { $0.joined() }
+        await propertyCheck(count: 400, input: text, Gen.int(in: 1...40)) { text, chunk in
+            let bytes = Array(text.utf8)
+            let plain = try readCSV(bytes, chunk: chunk, plain: true)
+            let rules = try readCSV(bytes, chunk: chunk, plain: false)
+            #expect(plain == rules, "\(text.debugDescription) in chunks of \(chunk)")
+            #expect(plain == (try readCSV(bytes, plain: false)), "\(text.debugDescription)")
+        }
+    }
+
+    /// Usage rows as the generator writes them, one of them broken in turn at every byte by a
+    /// quote, a carriage return or a line feed: the rows around it must read the same both ways.
+    @Test(arguments: [UInt8(0x22), 0x0D, 0x0A, 0x2C])
+    func aSpecialByteAtEveryPlaceOfARow(special: UInt8) throws {
+        let header = "event_id,org_id,occurred_at,user_id,action,credits,job_id,quality\n"
+        let row = "e0000486589,org000001,2026-02-27T23:57:28Z,u4,video_draft,14,j486589,2\n"
+        for position in 0..<row.utf8.count {
+            var broken = Array(row.utf8)
+            broken[position] = special
+            let bytes = Array(header.utf8) + Array(row.utf8) + broken + Array(row.utf8)
+            #expect(try readCSV(bytes, plain: true) == (try readCSV(bytes, plain: false)), "byte \(position)")
         }
     }
 }
