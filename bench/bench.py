@@ -231,10 +231,13 @@ def measure(args, binary: str, work: Path, input_folder: Path, usage_files: list
     # times taken minutes apart measures the machine as much as the code.
     paired_duckdb = []
     for folder in extra_outputs + [output]:
+        # DuckDB and each close start with the previous close's files on disk, not still being
+        # written back: before the twenty-third pass the sync came after DuckDB's run, which
+        # then shared the machine with that writeback and measured slower than it is.
+        os.sync()
         if not args.skip_duckdb:
             paired_duckdb.append(duckdb_run(usage_glob))
-        # Each close starts with the previous one's files on disk, not still being written back.
-        os.sync()
+            os.sync()
         seconds, kib, stderr = peak_memory_kib(close_into(folder))
         phases = {m.group(1): int(m.group(2)) / 1000 for m in re.finditer(r"phase ([a-z-]+): (\d+) ms", stderr)}
         runs.append((seconds, kib, phases))
