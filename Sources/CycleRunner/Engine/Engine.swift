@@ -47,6 +47,8 @@ public struct Engine {
     /// The instant of the next renewal and the period it was computed for: every event asks
     /// for it, and it changes only at a renewal.
     var nextRenewal: (started: Bool, periodIndex: Int, instant: Instant)?
+    /// The terms `terms(_:)` gave last.
+    var lastTerms: PlanTerms?
 
     /// Runs one org. `events` must be sorted by `OrgEvent.precedes`; every renewal and expiry
     /// before `horizon` is applied, and every event given is either applied or rejected, one
@@ -116,9 +118,16 @@ public struct Engine {
         Rejection(.beforeOrgStart, "\(originalInstant) is before the org's start")
     }
 
-    func terms(_ plan: PlanID) throws(EngineConfigurationError) -> PlanTerms {
+    /// The terms of `plan` for this org, kept for the last plan asked: a renewal asks for its
+    /// plan's terms twice and a month later again, and each answer looked the plan and its
+    /// prices up by name (a tenth of a renewal's instructions). The terms depend only on the
+    /// plan and the org's profile, which a run never changes.
+    mutating func terms(_ plan: PlanID) throws(EngineConfigurationError) -> PlanTerms {
+        if let lastTerms, lastTerms.planId == plan { return lastTerms }
         switch context.catalog.terms(for: plan, org: profile) {
-        case .success(let terms): return terms
+        case .success(let terms):
+            lastTerms = terms
+            return terms
         case .failure(let problem): throw EngineConfigurationError(orgId: profile.id, problem: problem)
         }
     }
