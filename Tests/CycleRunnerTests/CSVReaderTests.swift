@@ -305,14 +305,15 @@ extension String {
     }
 }
 
-/// Records of plain fields are read eight bytes at a time with every comma and line feed of a
+/// Records of plain fields are read eight bytes at a time with every comma and line end of a
 /// word taken from one mask (`CSVReader.plainRecord`); any other record by the byte rules. Both
 /// must read every file the same: the same records, fields, lines and problems.
 @Suite struct CSVPlainRecords {
-    /// Marks the commas and line feeds of `bytes` (eight of them) as `separatorBytes` should.
+    /// Marks the commas, line feeds and carriage returns of `bytes` (eight of them) as
+    /// `separatorBytes` should.
     static func separators(_ bytes: [UInt8]) -> UInt64 {
         var marks: UInt64 = 0
-        for (index, byte) in bytes.enumerated() where byte == 0x2C || byte == 0x0A {
+        for (index, byte) in bytes.enumerated() where byte == 0x2C || byte == 0x0A || byte == 0x0D {
             marks |= 0x80 << (8 * UInt64(index))
         }
         return marks
@@ -333,8 +334,7 @@ extension String {
                 var bytes = [UInt8](repeating: filler, count: 8)
                 bytes[position] = UInt8(value)
                 #expect(CSVReader.separatorBytes(in: Self.word(bytes)) == Self.separators(bytes), "\(bytes)")
-                let quoteOrReturn = bytes.contains { $0 == 0x22 || $0 == 0x0D }
-                #expect(CSVReader.hasQuoteOrReturn(Self.word(bytes)) == quoteOrReturn, "\(bytes)")
+                #expect(CSVReader.hasQuote(Self.word(bytes)) == bytes.contains(0x22), "\(bytes)")
             }
         }
     }
@@ -369,13 +369,20 @@ extension String {
     /// quote, a carriage return or a line feed: the rows around it must read the same both ways.
     @Test(arguments: [UInt8(0x22), 0x0D, 0x0A, 0x2C])
     func aSpecialByteAtEveryPlaceOfARow(special: UInt8) throws {
-        let header = "event_id,org_id,occurred_at,user_id,action,credits,job_id,quality\n"
-        let row = "e0000486589,org000001,2026-02-27T23:57:28Z,u4,video_draft,14,j486589,2\n"
-        for position in 0..<row.utf8.count {
-            var broken = Array(row.utf8)
-            broken[position] = special
-            let bytes = Array(header.utf8) + Array(row.utf8) + broken + Array(row.utf8)
-            #expect(try readCSV(bytes, plain: true) == (try readCSV(bytes, plain: false)), "byte \(position)")
+        for lineEnd in ["\n", "\r\n", "\r"] {
+            let header = "event_id,org_id,occurred_at,user_id,action,credits,job_id,quality" + lineEnd
+            let row = "e0000486589,org000001,2026-02-27T23:57:28Z,u4,video_draft,14,j486589,2" + lineEnd
+            for position in 0..<row.utf8.count {
+                var broken = Array(row.utf8)
+                broken[position] = special
+                let bytes = Array(header.utf8) + Array(row.utf8) + broken + Array(row.utf8)
+                for chunk in [4 << 20, 7, 70] {
+                    let plain = try readCSV(bytes, chunk: chunk, plain: true)
+                    let rules = try readCSV(bytes, chunk: chunk, plain: false)
+                    let place = "byte \(position), line end \(lineEnd.debugDescription), chunks of \(chunk)"
+                    #expect(plain == rules, "\(place)")
+                }
+            }
         }
     }
 }
