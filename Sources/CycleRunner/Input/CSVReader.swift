@@ -382,7 +382,11 @@ public final class CSVReader {
                 let position = index + separators.trailingZeroBitCount >> 3
                 let byte = base[position]
                 if byte != 0x2C {
-                    if byte == 0x0D, position + 1 >= end { break }
+                    // Whether a CR at the end of the data is CRLF depends on bytes not read yet.
+                    if byte == 0x0D, position + 1 >= end {
+                        bounds.removeAll()
+                        return nil
+                    }
                     bounds.append(FieldBounds(start: fieldStart, end: position, inScratch: false))
                     let lineEnd = byte == 0x0D && base[position + 1] == 0x0A ? position + 2 : position + 1
                     return .record(end: lineEnd, lines: 1)
@@ -391,7 +395,6 @@ public final class CSVReader {
                 fieldStart = position + 1
                 separators &= separators &- 1
             }
-            if separators != 0 { break }
             index += 8
         }
         bounds.removeAll()
