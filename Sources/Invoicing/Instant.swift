@@ -137,8 +137,19 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
         return Instant(microseconds: local - offsetSeconds * 1_000_000)
     }
 
-    /// RFC 3339 in UTC with microseconds only when they are not zero.
+    /// RFC 3339 in UTC with microseconds only when they are not zero. Written digit by digit
+    /// into one buffer: statements list ten instants each, and joining padded texts cost about
+    /// 5,900 instructions an instant (callgrind), 1.9 % of a close's.
     public var description: String {
+        let text = String(unsafeUninitializedCapacity: Instant.longestISOByteCount) { bytes in
+            writeISOBytes(into: bytes, at: 0) ?? 0
+        }
+        return text.isEmpty ? wideYearDescription : text
+    }
+
+    /// `description` for a year outside 0...9999, whose text has more digits than a buffer of
+    /// `longestISOByteCount` holds.
+    private var wideYearDescription: String {
         let day = date
         let within = microseconds - Instant(date: day).microseconds
         let seconds = Int(within / 1_000_000)
@@ -148,6 +159,35 @@ public struct Instant: Hashable, Comparable, Sendable, Codable, CustomStringConv
             + pad(seconds % 60, 2)
         if micros != 0 { text += "." + pad(micros, 6) }
         return text + "Z"
+    }
+
+    /// The most bytes `writeISOBytes` writes: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    public static let longestISOByteCount = 27
+
+    /// Writes `description` at `start` of `bytes`, which has room for `longestISOByteCount`
+    /// bytes there, and returns how many it wrote (20, or 27 with microseconds); for a year
+    /// outside 0...9999 writes nothing and returns nil. For writers that put instants straight
+    /// into their own buffers.
+    public func writeISOBytes(into bytes: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int? {
+        let day = date
+        guard day.writeISOBytes(into: bytes, at: start) else { return nil }
+        let within = microseconds - Instant(date: day).microseconds
+        let seconds = within / 1_000_000
+        let micros = within % 1_000_000
+        bytes[start + 10] = UInt8(ascii: "T")
+        writeDigits(seconds / 3600, width: 2, into: bytes, at: start + 11)
+        bytes[start + 13] = UInt8(ascii: ":")
+        writeDigits(seconds / 60 % 60, width: 2, into: bytes, at: start + 14)
+        bytes[start + 16] = UInt8(ascii: ":")
+        writeDigits(seconds % 60, width: 2, into: bytes, at: start + 17)
+        guard micros != 0 else {
+            bytes[start + 19] = UInt8(ascii: "Z")
+            return 20
+        }
+        bytes[start + 19] = UInt8(ascii: ".")
+        writeDigits(micros, width: 6, into: bytes, at: start + 20)
+        bytes[start + 26] = UInt8(ascii: "Z")
+        return 27
     }
 
     public init(from decoder: Decoder) throws {

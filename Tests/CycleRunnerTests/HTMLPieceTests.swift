@@ -1,5 +1,6 @@
 // Proves that HTML pieces write the same bytes however they are built, nested or on many threads.
 import Dispatch
+import Invoicing
 import Testing
 
 @testable import CycleRunnerCore
@@ -15,6 +16,19 @@ import Testing
         #expect(
             html.string
                 == "<p><b title=\"a&lt;b, 1,234,567\">-5 7 &quot;Ōsaka&quot; &amp; co</b></p>\n<hr />")
+    }
+
+    /// An instant is written from its digits, as its description reads, years beyond four
+    /// digits included.
+    @Test(arguments: [
+        0 as Int64, 1_769_722_863_000_000, 1_769_722_863_000_123, -62_135_596_800_000_000,
+        253_402_300_799_999_999, 253_402_300_800_000_000, -9_000_000_000_000_000_000,
+    ])
+    func instantsAreWrittenAsTheyRead(microseconds: Int64) {
+        let instant = Instant(microseconds: microseconds)
+        var html = HTMLBytes()
+        html += "<td>\(instant)</td>"
+        #expect(html.string == "<td>" + instant.description + "</td>")
     }
 
     @Test func aPieceLongerThanTheKeptBufferIsWrittenWhole() {

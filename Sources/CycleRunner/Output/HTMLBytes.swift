@@ -111,6 +111,18 @@ struct HTMLPiece: ExpressibleByStringInterpolation {
             appendUTF8(date.description, to: &bytes)
         }
 
+        /// An instant's RFC 3339 text (digits, `-`, `:`, `.`, `T` and `Z`: nothing to escape),
+        /// written without a `String` in between.
+        mutating func appendInterpolation(_ instant: Instant) {
+            let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Instant.longestISOByteCount) {
+                buffer -> Bool in
+                guard let count = instant.writeISOBytes(into: buffer, at: 0) else { return false }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
+                return true
+            }
+            if !written { appendUTF8(instant.description, to: &bytes) }
+        }
+
         /// Text that may hold markup characters, escaped by `htmlEscape`'s rule.
         mutating func appendInterpolation(escaped text: String) {
             appendHTMLEscaped(text, to: &bytes)

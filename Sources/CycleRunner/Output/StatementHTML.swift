@@ -420,7 +420,7 @@ enum StatementHTML {
         for event in statement.mostExpensiveEvents {
             html += """
                 <tr><td><code>\(escaped: event.eventId)</code>\(event.late ? " <small>(late)</small>" : "")</td>\
-                <td>\(escaped: event.occurredAt.description)</td>\
+                <td>\(event.occurredAt)</td>\
                 <td>\(escaped: label(event.action, statement))</td><td>\(escaped: event.user)</td>\
                 <td class="n">\(grouped: event.credits)</td></tr>
 
