@@ -18,38 +18,37 @@ public func htmlEscape(_ text: String) -> String {
 
 /// Appends `text` escaped as `htmlEscape` escapes it. Only ASCII that is printable and not
 /// markup passes as it is; anything else is rewritten byte by byte.
-func appendHTMLEscaped(_ text: String, to result: inout [UInt8]) {
+func appendHTMLEscaped<Target: ByteAppending>(_ text: String, to result: inout Target) {
     var text = text
     text.withUTF8 { bytes in
         if !bytes.contains(where: { $0 < 0x20 || $0 >= 0x7F || htmlMarkup($0) }) {
-            result.append(contentsOf: bytes)
+            result.appendBytes(bytes)
             return
         }
-        result.reserveCapacity(result.count + bytes.count + 16)
-        let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
+        let replacement: StaticString = "\u{FFFD}"
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
-            case 0x26: result.append(contentsOf: "&amp;".utf8)
-            case 0x3C: result.append(contentsOf: "&lt;".utf8)
-            case 0x3E: result.append(contentsOf: "&gt;".utf8)
-            case 0x22: result.append(contentsOf: "&quot;".utf8)
-            case 0x27: result.append(contentsOf: "&#39;".utf8)
-            case 0x09, 0x0A: result.append(byte)
-            case 0x0D: result.append(contentsOf: "&#13;".utf8)
-            case 0x00..<0x20, 0x7F: result.append(contentsOf: replacement)
+            case 0x26: result.appendBytes("&amp;")
+            case 0x3C: result.appendBytes("&lt;")
+            case 0x3E: result.appendBytes("&gt;")
+            case 0x22: result.appendBytes("&quot;")
+            case 0x27: result.appendBytes("&#39;")
+            case 0x09, 0x0A: result.appendByte(byte)
+            case 0x0D: result.appendBytes("&#13;")
+            case 0x00..<0x20, 0x7F: result.appendBytes(replacement)
             case 0xC2 where index + 1 < bytes.count && (0x80...0x9F).contains(bytes[index + 1]):
                 // U+0080 to U+009F, control characters XML forbids.
-                result.append(contentsOf: replacement)
+                result.appendBytes(replacement)
                 index += 1
             case 0xEF
             where index + 2 < bytes.count && bytes[index + 1] == 0xBF
                 && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF):
                 // U+FFFE and U+FFFF, noncharacters XML forbids.
-                result.append(contentsOf: replacement)
+                result.appendBytes(replacement)
                 index += 2
-            default: result.append(byte)
+            default: result.appendByte(byte)
             }
             index += 1
         }
@@ -74,10 +73,10 @@ public func grouped(_ value: Int64) -> String {
 /// Appends a number's decimal digits, as `String(value)` writes them, or as `grouped` does.
 /// Written from the last digit backwards into a small buffer: statements call this hundreds
 /// of times each.
-func appendDecimal(_ value: Int64, groupingThousands: Bool = false, to bytes: inout [UInt8]) {
+func appendDecimal<Target: ByteAppending>(_ value: Int64, groupingThousands: Bool = false, to bytes: inout Target) {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
         let start = writeDecimal(value, groupingThousands: groupingThousands, endingAt: buffer)
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
+        bytes.appendBytes(UnsafeBufferPointer(rebasing: buffer[start...]))
     }
 }
 
@@ -130,7 +129,7 @@ enum HTMLPage {
     }
 
     static func render(title: String, body: HTMLBytes) -> [UInt8] {
-        var page = HTMLBytes(capacity: styleBytes.count + body.bytes.count + 512)
+        var page = HTMLBytes(capacity: styleBytes.count + body.count + 512)
         page += """
             <!DOCTYPE html>
             <html xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">
@@ -142,11 +141,11 @@ enum HTMLPage {
             <style>
 
             """
-        page.bytes += styleBytes
+        page.append(raw: styleBytes)
         page += "\n</style>\n</head>\n<body>\n<main>\n"
         page += body
         page += "</main>\n</body>\n</html>\n"
-        return page.bytes
+        return page.takeBytes()
     }
 
     static let styleBytes = Array(style.utf8)
