@@ -5,11 +5,9 @@ import Invoicing
 /// byte) become U+FFFD, so every page we write still parses as XML.
 public func htmlEscape(_ text: String) -> String {
     var text = text
-    let plain = text.withUTF8 { bytes in
-        // Most text (numbers, dates, ids, labels) needs nothing: one pass over the bytes finds
-        // out, and the string is returned as it is.
-        !bytes.contains { $0 < 0x20 || $0 >= 0x7F || htmlMarkup($0) }
-    }
+    // Most text (numbers, dates, ids, labels) needs nothing: one pass over the bytes finds
+    // out, and the string is returned as it is.
+    let plain = text.withUTF8 { !needsHTMLEscaping($0) }
     if plain { return text }
     var result: [UInt8] = []
     appendHTMLEscaped(text, to: &result)
@@ -21,14 +19,24 @@ public func htmlEscape(_ text: String) -> String {
 func appendHTMLEscaped<Target: ByteAppending>(_ text: String, to result: inout Target) {
     var text = text
     text.withUTF8 { bytes in
-        if !bytes.contains(where: { $0 < 0x20 || $0 >= 0x7F || htmlMarkup($0) }) {
+        if !needsHTMLEscaping(bytes) {
             result.appendBytes(bytes)
             return
         }
+        // Bytes that pass as they are (printable ASCII that is not markup, and the bytes of
+        // characters beyond ASCII that XML allows) are copied a run at a time: a minus sign
+        // (U+2212) sends most chart descriptions here, and a call per byte was most of their
+        // escaping.
         let replacement: StaticString = "\u{FFFD}"
+        var runStart = 0
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
+            if byte >= 0x80 ? (byte != 0xC2 && byte != 0xEF) : (byte >= 0x20 && byte != 0x7F && !htmlMarkup(byte)) {
+                index += 1
+                continue
+            }
+            result.appendBytes(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             switch byte {
             case 0x26: result.appendBytes("&amp;")
             case 0x3C: result.appendBytes("&lt;")
@@ -51,13 +59,53 @@ func appendHTMLEscaped<Target: ByteAppending>(_ text: String, to result: inout T
             default: result.appendByte(byte)
             }
             index += 1
+            runStart = index
         }
+        result.appendBytes(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
     }
 }
 
 @inline(__always)
 private func htmlMarkup(_ byte: UInt8) -> Bool {
     byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0x22 || byte == 0x27
+}
+
+/// Whether any byte of `bytes` is not printable ASCII (below 0x20, 0x7F, or above) or is
+/// markup (`&`, `<`, `>`, `"`, `'`): what `appendHTMLEscaped` leaves as it is needs none of these.
+///
+/// Eight bytes at a time: statements pass hundreds of texts a page through this test, and
+/// the byte-by-byte test was 1.7 % of a close's instructions (callgrind, 230 k rows).
+func needsHTMLEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress else { return false }
+    var index = 0
+    while index + 8 <= bytes.count {
+        let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+        if wordNeedsHTMLEscaping(word) { return true }
+        index += 8
+    }
+    while index < bytes.count {
+        let byte = bytes[index]
+        if byte < 0x20 || byte >= 0x7F || htmlMarkup(byte) { return true }
+        index += 1
+    }
+    return false
+}
+
+/// `needsHTMLEscaping` for the eight bytes of `word`. Each mask is non-zero exactly when some
+/// byte matches (a borrow may mark a byte above a match as well, never one without a match):
+/// a byte's low seven bits plus 0x60 carry into its high bit exactly when they are 0x20 or
+/// more (and never into the next byte), and the borrow test finds whether any byte is zero.
+@inline(__always)
+func wordNeedsHTMLEscaping(_ word: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+    @inline(__always) func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+    let controlOrHigh = (word | ~((word & lows) &+ (ones &* 0x60))) & highs
+    let markup =
+        zeroBytes(word ^ (ones &* 0x7F)) | zeroBytes(word ^ (ones &* 0x26)) | zeroBytes(word ^ (ones &* 0x3C))
+        | zeroBytes(word ^ (ones &* 0x3E)) | zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x27))
+    return controlOrHigh | markup != 0
 }
 
 /// Groups digits in threes for people (12345 → 12,345).
