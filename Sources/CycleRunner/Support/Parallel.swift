@@ -158,10 +158,20 @@ func freeInBackground<Value: Sendable>(_ value: consuming Value) {
     DispatchQueue.global().async { box.free() }
 }
 
+/// Frees what `variable` holds on another thread and leaves it nil. The value is swapped
+/// into the box before the other thread starts, so no reference to it is left on this one,
+/// whatever the order the two threads run in.
+func freeInBackground<Value: Sendable>(taking variable: inout Value?) {
+    let box = FreedLater(taking: &variable)
+    DispatchQueue.global().async { box.free() }
+}
+
 private final class FreedLater<Value: Sendable>: @unchecked Sendable {
     private var value: Value?
 
     init(_ value: consuming Value) { self.value = value }
+
+    init(taking variable: inout Value?) { swap(&value, &variable) }
 
     /// Called once, by one thread.
     func free() { value = nil }
