@@ -160,11 +160,35 @@ final class XMLTextWriter {
     /// document no parser accepts. Swift strings never hold lone surrogates.
     static func xmlSafe(_ text: String) -> String {
         // Nearly every text is printable ASCII, which needs no look at its scalars.
-        let printableASCII = text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x80 }
-        if printableASCII || text.unicodeScalars.allSatisfy(isXMLCharacter) { return text }
+        if isPrintableASCII(text) || text.unicodeScalars.allSatisfy(isXMLCharacter) { return text }
         var scalars = String.UnicodeScalarView()
         scalars.append(contentsOf: text.unicodeScalars.filter(isXMLCharacter))
         return String(scalars)
+    }
+
+    /// Whether every byte of `text` is 0x20 to 0x7F, eight bytes at a time: a document asks
+    /// this of every text it writes, and through the string's generic UTF-8 view it cost about
+    /// 400 instructions a text (callgrind). A byte's low seven bits plus 0x60 carry into its
+    /// high bit exactly when they are 0x20 or more, and never into the next byte.
+    static func isPrintableASCII(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return true }
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+            let carries: UInt64 = 0x6060_6060_6060_6060
+            var index = 0
+            while index + 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                if (word | ~((word & lows) &+ carries)) & highs != 0 { return false }
+                index += 8
+            }
+            while index < bytes.count {
+                if bytes[index] < 0x20 || bytes[index] >= 0x80 { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     private static func isXMLCharacter(_ scalar: Unicode.Scalar) -> Bool {
