@@ -169,12 +169,14 @@ struct JSONOut: ~Copyable {
         isEmpty = false
     }
 
+    /// A line feed and two spaces a level, in one reservation: statements are pretty-printed,
+    /// and a byte at a time (each with its own capacity test) this was 0.5 % of a close.
     private mutating func newLine() {
-        append(0x0A)
-        for _ in 0..<depth {
-            append(0x20)
-            append(0x20)
-        }
+        let indent = 2 * depth
+        reserve(1 + indent)
+        start[count] = 0x0A
+        (start + count + 1).initialize(repeating: 0x20, count: indent)
+        count += 1 + indent
     }
 
     /// The separator and indentation before a member or an element.
@@ -189,12 +191,16 @@ struct JSONOut: ~Copyable {
             next()
             newLine()
             key.withUTF8Buffer { name in
-                reserve(name.count + 2)
-                append(0x22)
-                append(name)
-                append(0x22)
+                // The quoted name and " : " in one reservation.
+                reserve(name.count + 5)
+                start[count] = 0x22
+                if let base = name.baseAddress { (start + count + 1).update(from: base, count: name.count) }
+                count += 1 + name.count
+                (start + count).initialize(repeating: 0x20, count: 4)
+                start[count] = 0x22
+                start[count + 2] = 0x3A
+                count += 4
             }
-            appendColon()
             return
         }
         // The separator, the quoted name and the colon in one reservation: a ledger row has
