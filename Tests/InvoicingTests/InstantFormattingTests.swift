@@ -1,23 +1,22 @@
-// Proves an instant's RFC 3339 text, written digit by digit into one buffer, is the text the
-// joined-and-padded formula wrote before, for any instant (with and without microseconds, in
-// and beyond years 0...9999), and that it parses back to the same instant.
+// Proves an instant's RFC 3339 text, written digit by digit into one buffer, is its date's text
+// and its time as Foundation formats it, for any instant (with and without microseconds, in and
+// beyond years 0...9999), and that it parses back to the same instant.
+import Foundation
 import PropertyBased
 import Testing
 
 @testable import Invoicing
 
 @Suite struct InstantFormattingTests {
-    /// The formula `Instant.description` used before it wrote bytes: the reference.
-    static func joinedDescription(_ instant: Instant) -> String {
+    /// The reference: the date's own text, then the time formatted by Foundation.
+    static func referenceDescription(_ instant: Instant) -> String {
         let day = instant.date
         let within = instant.microseconds - Instant(date: day).microseconds
-        let seconds = Int(within / 1_000_000)
-        let micros = Int(within % 1_000_000)
-        var text =
-            day.description + "T" + pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":"
-            + pad(seconds % 60, 2)
-        if micros != 0 { text += "." + pad(micros, 6) }
-        return text + "Z"
+        let seconds = within / 1_000_000
+        let micros = within % 1_000_000
+        let time = [seconds / 3600, seconds / 60 % 60, seconds % 60].map { String(format: "%02lld", $0) }
+        let fraction = micros == 0 ? "" : String(format: ".%06lld", micros)
+        return "\(day)T" + time.joined(separator: ":") + fraction + "Z"
     }
 
     @Test(arguments: [
@@ -43,7 +42,7 @@ import Testing
     ])
     func yearsOutsideFourDigits(microseconds: Int64) {
         let instant = Instant(microseconds: microseconds)
-        #expect(instant.description == Self.joinedDescription(instant))
+        #expect(instant.description == Self.referenceDescription(instant))
         #expect(instant.description.utf8.count > 20)
     }
 
@@ -54,7 +53,7 @@ import Testing
         }
         await propertyCheck(count: 3000, input: instants, Gen.bool) { microseconds, wholeSeconds in
             let instant = Instant(microseconds: wholeSeconds ? microseconds / 1_000_000 * 1_000_000 : microseconds)
-            #expect(instant.description == Self.joinedDescription(instant))
+            #expect(instant.description == Self.referenceDescription(instant))
             #expect(Instant.parse(instant.description) == instant)
         }
     }
