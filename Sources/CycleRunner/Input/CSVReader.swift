@@ -1,3 +1,5 @@
+import Invoicing
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -355,9 +357,7 @@ public final class CSVReader {
     /// Whether `word` holds a quote (the borrow test is exact for "any").
     @inline(__always)
     static func hasQuote(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let value = word ^ (ones &* 0x22)
-        return (value &- ones) & ~value & 0x8080_8080_8080_8080 != 0
+        ASCIIWords.anyByte(word, is: 0x22) != 0
     }
 
     /// The record at `start` when it is one of plain fields, which nearly every usage row is:

@@ -91,21 +91,14 @@ func needsHTMLEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     return false
 }
 
-/// `needsHTMLEscaping` for the eight bytes of `word`. Each mask is non-zero exactly when some
-/// byte matches (a borrow may mark a byte above a match as well, never one without a match):
-/// a byte's low seven bits plus 0x60 carry into its high bit exactly when they are 0x20 or
-/// more (and never into the next byte), and the borrow test finds whether any byte is zero.
+/// `needsHTMLEscaping` for the eight bytes of `word` (`ASCIIWords`' masks, each exact for
+/// "any byte of the class").
 @inline(__always)
 func wordNeedsHTMLEscaping(_ word: UInt64) -> Bool {
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let highs: UInt64 = 0x8080_8080_8080_8080
-    let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-    @inline(__always) func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
-    let controlOrHigh = (word | ~((word & lows) &+ (ones &* 0x60))) & highs
     let markup =
-        zeroBytes(word ^ (ones &* 0x7F)) | zeroBytes(word ^ (ones &* 0x26)) | zeroBytes(word ^ (ones &* 0x3C))
-        | zeroBytes(word ^ (ones &* 0x3E)) | zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x27))
-    return controlOrHigh | markup != 0
+        ASCIIWords.anyByte(word, is: 0x7F) | ASCIIWords.anyByte(word, is: 0x26) | ASCIIWords.anyByte(word, is: 0x3C)
+        | ASCIIWords.anyByte(word, is: 0x3E) | ASCIIWords.anyByte(word, is: 0x22) | ASCIIWords.anyByte(word, is: 0x27)
+    return ASCIIWords.controlOrNonASCII(word) | markup != 0
 }
 
 /// Groups digits in threes for people (12345 → 12,345).

@@ -196,9 +196,10 @@ struct JSONOut: ~Copyable {
                 start[count] = 0x22
                 if let base = name.baseAddress { (start + count + 1).update(from: base, count: name.count) }
                 count += 1 + name.count
-                (start + count).initialize(repeating: 0x20, count: 4)
                 start[count] = 0x22
+                start[count + 1] = 0x20
                 start[count + 2] = 0x3A
+                start[count + 3] = 0x20
                 count += 4
             }
             return
