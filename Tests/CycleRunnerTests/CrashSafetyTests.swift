@@ -25,6 +25,9 @@ import Testing
         var expectedHead: String?
         /// How many files the second close writes (and so how many "file" phases it has).
         var fileCount: Int
+        /// How many renames put them in place ("publish" phases): fewer than the files, as a
+        /// new org's folder is moved whole.
+        var renameCount: Int
         var seconds: Double
 
         func arguments(_ output: String) -> [String] {
@@ -40,17 +43,22 @@ import Testing
             let reference = TestPaths.temporaryFolder("crash-reference")
             try Soundness.copyFolder(before, reference)
             let started = Date()
-            let run = try CLI.run(["close", "--through", last.description, "--input", input, "--output", reference])
+            let run = try CLI.run(
+                ["close", "--through", last.description, "--input", input, "--output", reference, "--timings"])
             let seconds = Date().timeIntervalSince(started)
             #expect(run.status == 0, "reference close: \(run.stderr)")
             #expect(Soundness.ledgerProblems(reference).isEmpty)
             let files = Fixtures.snapshot(reference)
             // The files the second close writes: the ones the first close did not.
             let closeFiles = Set(files.keys).subtracting(Fixtures.snapshot(before).keys).count
+            let renames = run.stderr.split(separator: "\n").compactMap { line in
+                line.hasPrefix("renames: ") ? Int(line.dropFirst("renames: ".count)) : nil
+            }
+            #expect(renames.count == 1, "the close's timings count its renames: \(run.stderr)")
             return Scenario(
                 input: input, first: first, last: last, before: before, expectedFiles: files,
                 expectedCounts: Soundness.tableCounts(reference), expectedHead: Soundness.chainHead(reference),
-                fileCount: closeFiles, seconds: seconds)
+                fileCount: closeFiles, renameCount: renames.first ?? 0, seconds: seconds)
         }
 
         /// Reruns the close on a folder a killed run left and checks it ends as the reference.
@@ -71,11 +79,12 @@ import Testing
     @Test func killAtEveryPhaseBoundaryThenRerun() throws {
         let scenario = try Scenario.make()
         #expect(scenario.fileCount > 20)
+        #expect(scenario.renameCount > 2)
         let middle = max(scenario.fileCount / 2, 1)
         let points = [
             "locked", "read", "parsed", "engine", "commit", "inside-commit", "committed", "file:1", "file:2",
-            "file:\(middle)", "file:\(scenario.fileCount)", "publish:1", "publish:\(middle)",
-            "publish:\(scenario.fileCount)", "rendered",
+            "file:\(middle)", "file:\(scenario.fileCount)", "publish:1", "publish:\(max(scenario.renameCount / 2, 1))",
+            "publish:\(scenario.renameCount)", "rendered",
         ]
         for point in points {
             let output = TestPaths.temporaryFolder("crash-phase")

@@ -271,7 +271,7 @@ public enum ClosePipeline {
         let area: StagingArea
         do {
             area = try StagingArea(
-                outputFolder: options.outputFolder,
+                outputFolder: options.outputFolder, through: options.through,
                 fileCount: StagingArea.fileCount(work.periods.count, work.documents.count),
                 beforeEachFile: { try phase("file", options) }, writeFile: options.fileWriter, onFile: options.onFile)
         } catch {

@@ -238,13 +238,15 @@ final class PhaseClock: @unchecked Sendable {
     private var lastCPU = PhaseClock.cpuMilliseconds()
     private var phases: [(String, Duration, cpuMilliseconds: Int)] = []
     private var files = 0
+    private var renames = 0
 
     func mark(_ phase: String) {
         lock.lock()
         defer { lock.unlock() }
         // Per-file events are counted, not timed: "file" as each is rendered, "publish" as each
-        // is renamed into place.
+        // rename puts a file, or a folder new to the output, in place.
         if phase == "file" { files += 1 }
+        if phase == "publish" { renames += 1 }
         if phase == "file" || phase == "publish" { return }
         let now = ContinuousClock.now
         let cpu = PhaseClock.cpuMilliseconds()
@@ -276,6 +278,7 @@ final class PhaseClock: @unchecked Sendable {
             FileHandle.standardError.write(Data("phase \(phase): \(milliseconds) ms (cpu \(cpu) ms)\n".utf8))
         }
         FileHandle.standardError.write(Data("files written: \(files)\n".utf8))
+        FileHandle.standardError.write(Data("renames: \(renames)\n".utf8))
         let hugePages = HugePages.isOn(current: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"])
         let how = !hugePages ? "not asked for" : Startup.startedAgain ? "asked for, started again" : "asked for"
         FileHandle.standardError.write(Data("huge pages: \(how)\n".utf8))

@@ -104,18 +104,20 @@ public func makeFolderInside(_ root: String, _ relative: String) throws(OutputEr
 }
 
 /// Checks that no existing component of `relative` under `root` is a symlink or a file; the
-/// missing ones will be created as folders.
-public func checkFolderInside(_ root: String, _ relative: String) throws(OutputError) {
+/// missing ones will be created as folders. True when every component is there.
+@discardableResult
+public func checkFolderInside(_ root: String, _ relative: String) throws(OutputError) -> Bool {
     var path = root
     for component in relative.split(separator: "/") {
         path += "/" + component
         switch pathKind(path) {
         case .folder: continue
-        case .missing: return
+        case .missing: return false
         case .symlink: throw OutputError(path: path, reason: "is a symlink; refusing to follow it inside the output")
         case .other: throw OutputError(path: path, reason: "is a file where a folder is needed")
         }
     }
+    return true
 }
 
 /// True when `pid` names a running process other than this one: its temporary files and
