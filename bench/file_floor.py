@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The floor a close's files put under its time on this file system: create the same folders and
-files (same names, same sizes, zero-filled) in a staging folder, sync, and rename each file into
-place, as the close does, with no rendering at all, on one core.
+files (same names, same sizes, zero-filled) in a staging copy of the output's layout, sync, and
+rename each top folder of the copy into place, as a first close does (the output is empty), with
+no rendering at all, on one core.
 
 Usage: file_floor.py OUTPUT_OF_A_CLOSE SCRATCH_FOLDER (bench.py runs it after each close)
 """
@@ -26,7 +27,7 @@ def output_files(source: str) -> list[tuple[str, int]]:
 
 
 def measure(source: str, work: str) -> dict:
-    """Creates, syncs and renames into place the files of `source` under `work`; returns the
+    """Creates and syncs the files of `source` under `work`, then moves in their top folders; returns the
     counts and seconds, and removes `work`."""
     files = output_files(source)
     shutil.rmtree(work, ignore_errors=True)
@@ -43,10 +44,8 @@ def measure(source: str, work: str) -> dict:
         os.close(descriptor)
     os.sync()
     created = time.monotonic()
-    for folder in folders:
-        os.makedirs(os.path.join(work, folder), exist_ok=True)
-    for relative, _ in files:
-        os.rename(os.path.join(staging, relative), os.path.join(work, relative))
+    for name in os.listdir(staging):
+        os.rename(os.path.join(staging, name), os.path.join(work, name))
     os.sync()
     done = time.monotonic()
     shutil.rmtree(work, ignore_errors=True)
