@@ -77,7 +77,7 @@ public enum OutputWriter {
         /// Every file's path relative to the output folder, in publishing order (the report last).
         public var files: [String]
         /// The files staged in the flat buckets (see `stagedName`), renamed one by one, in
-        /// publishing order (the report last); the others are in `StagingArea.newFolders`.
+        /// publishing order (the report last); the others are under `StagingArea.newFoldersName`.
         public var bucketed: [String]
         /// What each file is, for the ledger's list of rendered files.
         public var manifest: [RenderedFile]
