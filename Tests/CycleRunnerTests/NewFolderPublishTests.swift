@@ -86,7 +86,7 @@ struct NewFolderPublishTests {
                 #expect(Self.read(output + "/" + path) == expected, "\(path) with \(layout), \(emptyFolders)")
             }
             #expect(renames.count <= staged.count)
-            #expect(renames.dropLast().allSatisfy { !$0.reportThere }, "the report is published last")
+            #expect(renames.allSatisfy { !$0.reportThere }, "the report is published last")
             #expect(renames.last?.othersThere == true, "every other file is in place before the report")
             #expect(!(folderEntries(output) ?? []).contains { $0.hasPrefix(".staging-") })
             removeTree(output)
@@ -124,6 +124,63 @@ struct NewFolderPublishTests {
         }
         removeTree(output)
         removeTree(blocked)
+    }
+
+    /// A folder asked about but given no file (`invoices` for a close without documents) does
+    /// not appear in the output.
+    @Test func aFolderOnlyLookedAtDoesNotAppear() throws {
+        let output = makeTempFolder()
+        _ = try Self.stageAndPublish([Self.report], into: output) {}
+        let area = try StagingArea(outputFolder: output, through: Self.through, fileCount: 1)
+        #expect(try area.isNew("invoices"))
+        try area.write(Self.report, Array("again".utf8))
+        try OutputWriter.publish(
+            area.staged(
+                manifest: area.manifest.files,
+                totals: CloseTotals(periods: [], documents: [], rejected: [], ledgerFingerprint: "", filesWritten: 0)))
+        #expect(folderEntries(output)?.sorted() == ["closes"])
+        #expect(Self.read(output + "/" + Self.report) == "again")
+        removeTree(output)
+    }
+
+    /// Many workers staging files of many folders at once, some new to the output and some
+    /// not, end with every file in place.
+    @Test func concurrentWritersOfManyFolders() throws {
+        let output = makeTempFolder()
+        for org in stride(from: 0, to: 100, by: 2) { try makeFolderInside(output, "statements/o\(org)") }
+        let paths = (0..<100).flatMap { org in (0..<4).map { "statements/o\(org)/\($0).json" } }
+        let area = try StagingArea(outputFolder: output, through: Self.through, fileCount: paths.count + 1)
+        let failure = FirstError()
+        // Eight writers take every eighth file, so workers meet on the same new folder.
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for index in stride(from: worker, to: paths.count, by: 8) {
+                do { try area.write(paths[index], Array("new \(paths[index])".utf8)) } catch { failure.set(error) }
+            }
+        }
+        #expect(!failure.isSet)
+        try area.write(Self.report, Array("report".utf8))
+        let staged = area.staged(
+            manifest: area.manifest.files,
+            totals: CloseTotals(periods: [], documents: [], rejected: [], ledgerFingerprint: "", filesWritten: 0))
+        #expect(staged.bucketed.count == 201, "the 200 files of folders the output has, and the report")
+        try OutputWriter.publish(staged)
+        for path in paths { #expect(Self.read(output + "/" + path) == "new \(path)") }
+        removeTree(output)
+    }
+
+    /// A symlink planted where the output needs a folder after the close looked is refused when
+    /// publishing, and nothing is written through it.
+    @Test func aSymlinkPlantedBeforePublishingIsRefused() throws {
+        let output = makeTempFolder()
+        let elsewhere = makeTempFolder()
+        #expect(throws: OutputError.self) {
+            _ = try Self.stageAndPublish([Self.report, "statements/o1/2026-03-24.json"], into: output) {
+                #expect(symlink(elsewhere, output + "/statements") == 0)
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+        removeTree(output)
+        removeTree(elsewhere)
     }
 
     /// A symlink where the output needs a folder is refused while staging, before anything is
