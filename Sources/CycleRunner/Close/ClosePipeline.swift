@@ -402,7 +402,7 @@ public enum ClosePipeline {
                 rejectedCount: try ledger.rejections(run: run.id).count, outputFolder: options.outputFolder,
                 message:
                     "applied nothing: the ledger is closed through \(closedThrough); the files of the close through \(options.through) "
-                    + (staged == nil ? "are as written" : "were written again (\(staged!.files.count) files)"),
+                    + (staged == nil ? "are as written" : "were written again (\(staged!.manifest.count) files)"),
                 totals: staged?.totals)
         } catch let error as CloseError {
             throw error

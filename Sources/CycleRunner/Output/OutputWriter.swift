@@ -74,12 +74,10 @@ public enum OutputWriter {
     public struct Staged: Sendable {
         public var outputFolder: String
         public var folder: String
-        /// Every file's path relative to the output folder, in publishing order (the report last).
-        public var files: [String]
         /// The files staged in the flat buckets (see `stagedName`), renamed one by one, in
         /// publishing order (the report last); the others are under `StagingArea.newFoldersName`.
         public var bucketed: [String]
-        /// What each file is, for the ledger's list of rendered files.
+        /// What each file is, for the ledger's list of rendered files: every file, by path.
         public var manifest: [RenderedFile]
         /// The close's totals, for the terminal summary.
         public var totals: CloseTotals
@@ -434,7 +432,7 @@ extension OutputWriter {
             run: set.run, periods: set.periods, documents: documents, rejected: set.rejected,
             orgNames: set.profiles.mapValues(\.name), documentPlans: documentPlans, planNames: planNames,
             ledgerFingerprint: set.ledgerFingerprint)
-        try write(closeFolder + "/report.html", Array(ReportHTML.render(data).utf8))
+        try write(reportPath(through: set.run.through), Array(ReportHTML.render(data).utf8))
     }
 
     /// Each closed period's statement, JSON and HTML, on every core.
@@ -579,9 +577,8 @@ public final class StagingArea: @unchecked Sendable {
         precondition(manifest.contains { $0.path == lastFile }, "a close's files include its report")
         let bucketed = plansLock.withLock { self.bucketed }.sorted(by: utf8Less)
         return OutputWriter.Staged(
-            outputFolder: outputFolder, folder: folder,
-            files: manifest.map(\.path).filter { $0 != lastFile } + [lastFile],
-            bucketed: bucketed.filter { $0 != lastFile } + [lastFile], manifest: manifest, totals: totals)
+            outputFolder: outputFolder, folder: folder, bucketed: bucketed.filter { $0 != lastFile } + [lastFile],
+            manifest: manifest, totals: totals)
     }
 
     /// Writes one file under its staged name. Every file goes through here, so a test can stop
